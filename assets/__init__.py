@@ -1,0 +1,1 @@
+"""Asset declarations, the asset graph, change detection and the local runner."""

@@ -1,0 +1,1 @@
+"""Asset declarations, one module per domain. Each module lists its specs in ASSETS."""

@@ -1,0 +1,41 @@
+"""Raw POS event assets: what the stores sent, validated, by business day. Built by the Kafka ingest job."""
+
+from assets.model import AssetSpec, Freshness, Gate, Lake
+
+_INGEST = "spark.jobs.ingest"
+
+raw_sales = AssetSpec(
+    name="raw_sales",
+    description="Sale and return lines from the POS `sales-transactions` topic, one row per event_id.",
+    job=f"{_INGEST}:ingest_sales",
+    storage=Lake("raw/sales"),
+    gate=Gate("raw_sales"),
+    freshness=Freshness(max_lag_minutes=15),
+    tags=("pos", "source"),
+)
+
+raw_receipts = AssetSpec(
+    name="raw_receipts",
+    description="Supplier deliveries received in store, from the `supplier-shipments` topic.",
+    job=f"{_INGEST}:ingest_receipts",
+    storage=Lake("raw/receipts"),
+    tags=("pos", "source"),
+)
+
+raw_inventory_updates = AssetSpec(
+    name="raw_inventory_updates",
+    description="Stock counts and manual adjustments, from the `inventory-updates` topic.",
+    job=f"{_INGEST}:ingest_inventory_updates",
+    storage=Lake("raw/inventory_updates"),
+    tags=("pos", "source"),
+)
+
+raw_price_changes = AssetSpec(
+    name="raw_price_changes",
+    description="Shelf price changes and promotions, from the `price-changes` topic.",
+    job=f"{_INGEST}:ingest_price_changes",
+    storage=Lake("raw/price_changes"),
+    tags=("pos", "source"),
+)
+
+ASSETS = (raw_sales, raw_receipts, raw_inventory_updates, raw_price_changes)

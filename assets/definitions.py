@@ -1,0 +1,34 @@
+"""The one entry point: every asset declaration, with the platform defaults applied once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+
+from assets.catalog import forecasting, inventory, pos
+from assets.graph import AssetGraph, build_graph
+from assets.model import AssetSpec
+
+DOMAINS = (pos, inventory, forecasting)
+
+DEFAULT_OWNER = "retail-data-platform"
+DEFAULT_RETRIES = 2
+
+
+def with_defaults(spec: AssetSpec) -> AssetSpec:
+    """Owner, retries and the domain tag come from here, never from the declarations."""
+    return replace(
+        spec,
+        owner=spec.owner or DEFAULT_OWNER,
+        retries=DEFAULT_RETRIES if spec.retries is None else spec.retries,
+    )
+
+
+def all_specs() -> list[AssetSpec]:
+    return [with_defaults(spec) for domain in DOMAINS for spec in domain.ASSETS]
+
+
+@lru_cache(maxsize=1)
+def load_graph() -> AssetGraph:
+    """The validated graph of every declared asset."""
+    return build_graph(all_specs())

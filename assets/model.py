@@ -1,0 +1,191 @@
+"""The typed shape of an asset declaration. Plain frozen dataclasses: importing this opens nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Literal
+
+Partitioning = Literal["daily", "weekly", "none"]
+UNPARTITIONED = ""
+
+
+def parse_day(key: str) -> date:
+    return date.fromisoformat(key)
+
+
+def day_key(d: date) -> str:
+    return d.isoformat()
+
+
+def week_start(d: date) -> date:
+    """The Monday of d's week: weekly partitions are keyed by it."""
+    return d - timedelta(days=d.weekday())
+
+
+# --- How a partition of an asset maps to partitions of one upstream --------------------------------------
+
+
+@dataclass(frozen=True)
+class SameDay:
+    """Day D reads the upstream's day D (or, from an unpartitioned upstream, its single partition)."""
+
+    def upstream_keys(self, key: str, cutoff: str, available: list[str]) -> list[str]:
+        if available == [UNPARTITIONED]:
+            return available
+        return [key] if key in set(available) else []
+
+
+@dataclass(frozen=True)
+class TrailingWindow:
+    """Day D reads the upstream days D-(days-1) .. D, e.g. a 90-day rolling feature."""
+
+    days: int
+
+    def upstream_keys(self, key: str, cutoff: str, available: list[str]) -> list[str]:
+        end = parse_day(key)
+        start = day_key(end - timedelta(days=self.days - 1))
+        return [k for k in available if start <= k <= key]
+
+
+@dataclass(frozen=True)
+class PreviousDay:
+    """Day D reads the upstream's day D-1: how an asset depends on its own previous partition."""
+
+    def upstream_keys(self, key: str, cutoff: str, available: list[str]) -> list[str]:
+        previous = day_key(parse_day(key) - timedelta(days=1))
+        return [previous] if previous in set(available) else []
+
+
+@dataclass(frozen=True)
+class AllUpTo:
+    """Partition P reads every upstream day up to P's cutoff (the last day of P's week for weekly P)."""
+
+    def upstream_keys(self, key: str, cutoff: str, available: list[str]) -> list[str]:
+        return [k for k in available if k <= cutoff]
+
+
+@dataclass(frozen=True)
+class LatestBefore:
+    """Day D reads the newest upstream partition whose cutoff lies before D (a model trained on the past)."""
+
+    def upstream_keys(self, key: str, cutoff: str, available: list[str]) -> list[str]:
+        if available == [UNPARTITIONED]:
+            return available
+        earlier = [k for k in available if day_key(parse_day(k) + timedelta(days=6)) < key]
+        return earlier[-1:]
+
+
+@dataclass(frozen=True)
+class AllPartitions:
+    """An unpartitioned asset reads every partition of the upstream."""
+
+    def upstream_keys(self, key: str, cutoff: str, available: list[str]) -> list[str]:
+        return list(available)
+
+
+PartitionMapping = SameDay | TrailingWindow | PreviousDay | AllUpTo | LatestBefore | AllPartitions
+
+
+# --- Where an asset lives ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Parquet under the lake root, partitioned by `date=YYYY-MM-DD/` when the asset is partitioned."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class ModelRegistry:
+    """Versioned model directories under the lake (`models/demand/vN/`)."""
+
+    path: str
+
+
+Storage = Lake | ModelRegistry
+
+
+# --- Checks and objectives --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The Great Expectations suite (file under expectations/) validated after each build."""
+
+    suite: str
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """At most `max_lag_minutes` behind now, and/or built by `ready_by` (HH:MM store time) each day."""
+
+    max_lag_minutes: int | None = None
+    ready_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One input of an asset and how its partitions map onto the asset's."""
+
+    asset: str
+    mapping: PartitionMapping = field(default_factory=SameDay)
+
+
+def window(asset: str, days: int) -> Upstream:
+    return Upstream(asset, TrailingWindow(days))
+
+
+def previous_day(asset: str) -> Upstream:
+    return Upstream(asset, PreviousDay())
+
+
+def all_up_to(asset: str) -> Upstream:
+    return Upstream(asset, AllUpTo())
+
+
+def latest_before(asset: str) -> Upstream:
+    return Upstream(asset, LatestBefore())
+
+
+@dataclass(frozen=True)
+class AssetSpec:
+    """One dataset: what it is, what it needs, where it lives, how it is built and checked.
+
+    `job` is a "module:function" path under spark/ (imported only when the asset is built).
+    A source asset (no upstream) is built by a job that ingests from outside and reports the partitions
+    it holds; a derived asset's data version follows from its code version and its inputs' versions.
+    """
+
+    name: str
+    description: str
+    job: str
+    storage: Storage
+    upstream: tuple[Upstream | str, ...] = ()
+    partitioning: Partitioning = "daily"
+    gate: Gate | None = None
+    warehouse_table: str | None = None
+    code_version: str | None = None
+    freshness: Freshness | None = None
+    owner: str = ""
+    tags: tuple[str, ...] = ()
+    retries: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "upstream", tuple(as_upstream(u) for u in self.upstream))
+
+    @property
+    def is_source(self) -> bool:
+        return not self.upstream
+
+    @property
+    def upstream_names(self) -> tuple[str, ...]:
+        return tuple(u.asset for u in self.upstream)
+
+    def inputs(self, exclude_self: bool = False) -> tuple[Upstream, ...]:
+        return tuple(u for u in self.upstream if not (exclude_self and u.asset == self.name))
+
+
+def as_upstream(item: str | Upstream) -> Upstream:
+    return item if isinstance(item, Upstream) else Upstream(item)

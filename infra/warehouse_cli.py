@@ -1,0 +1,28 @@
+"""`shelfwise warehouse …`: apply migrations, run a query."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(no_args_is_help=True)
+console = Console()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply every sql/ddl file not applied yet (idempotent)."""
+    from infra.settings import get_settings
+    from infra.warehouse import Warehouse, migrate as apply
+
+    applied = apply(Warehouse(get_settings()))
+    console.print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+@app.command()
+def query(sql: str) -> None:
+    """Run one SELECT and print the result."""
+    from infra.settings import get_settings
+    from infra.warehouse import Warehouse
+
+    console.print(Warehouse(get_settings()).query_df(sql).to_string(index=False))

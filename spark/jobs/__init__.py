@@ -1,0 +1,1 @@
+"""One module per asset family; each exposes build(ctx) -> JobResult."""

@@ -1,0 +1,121 @@
+"""Column contracts of the raw event assets and dimensions, shared by the simulator, ingest and downstream jobs.
+
+Types are Spark SQL type names so the same lists build Spark schemas and pandera/pyarrow checks.
+"""
+
+from __future__ import annotations
+
+# Kafka topics (the seed's names) and the raw asset each lands in.
+TOPICS = {
+    "sales-transactions": "raw_sales",
+    "supplier-shipments": "raw_receipts",
+    "inventory-updates": "raw_inventory_updates",
+    "price-changes": "raw_price_changes",
+}
+DEAD_LETTER_TOPIC = "pos-dead-letter"
+RESTOCK_ALERTS_TOPIC = "restock-alerts"
+
+# Every raw row also carries where it came from, so a rerun over the same offsets is recognisable.
+INGEST_COLUMNS = [("kafka_partition", "int"), ("kafka_offset", "bigint"), ("date", "date")]
+
+RAW_SALES = [
+    ("event_id", "string"),
+    ("kind", "string"),  # sale | return
+    ("basket_id", "string"),
+    ("store_id", "string"),
+    ("terminal_id", "string"),
+    ("sku", "string"),
+    ("quantity", "int"),  # always > 0; a return adds stock back
+    ("unit_price", "double"),
+    ("discount", "double"),  # currency off the line, >= 0
+    ("ts", "timestamp"),
+]
+
+RAW_RECEIPTS = [
+    ("event_id", "string"),
+    ("store_id", "string"),
+    ("sku", "string"),
+    ("supplier_id", "string"),
+    ("po_id", "string"),
+    ("quantity", "int"),
+    ("unit_cost", "double"),
+    ("ts", "timestamp"),
+]
+
+RAW_INVENTORY_UPDATES = [
+    ("event_id", "string"),
+    ("kind", "string"),  # count (quantity = units counted on shelf) | adjustment (quantity = signed delta)
+    ("store_id", "string"),
+    ("sku", "string"),
+    ("quantity", "int"),
+    ("reason", "string"),  # shrinkage, damage, cycle_count, ...
+    ("ts", "timestamp"),
+]
+
+RAW_PRICE_CHANGES = [
+    ("event_id", "string"),
+    ("store_id", "string"),
+    ("sku", "string"),
+    ("price", "double"),
+    ("promo", "boolean"),
+    ("ts", "timestamp"),
+]
+
+RAW_SCHEMAS = {
+    "raw_sales": RAW_SALES,
+    "raw_receipts": RAW_RECEIPTS,
+    "raw_inventory_updates": RAW_INVENTORY_UPDATES,
+    "raw_price_changes": RAW_PRICE_CHANGES,
+}
+
+DIM_STORES = [
+    ("store_id", "string"),
+    ("name", "string"),
+    ("city", "string"),
+    ("region", "string"),
+    ("country", "string"),
+    ("square_footage", "int"),
+    ("store_type", "string"),
+    ("opens_at_hour", "int"),
+    ("closes_at_hour", "int"),
+]
+
+DIM_PRODUCTS = [
+    ("sku", "string"),
+    ("name", "string"),
+    ("category", "string"),
+    ("sub_category", "string"),
+    ("brand", "string"),
+    ("supplier_id", "string"),
+    ("unit_cost", "double"),
+    ("list_price", "double"),
+    ("case_pack", "int"),
+    ("shelf_life_days", "int"),
+]
+
+DIM_SUPPLIERS = [
+    ("supplier_id", "string"),
+    ("name", "string"),
+    ("lead_time_days", "double"),
+    ("lead_time_std_days", "double"),
+    ("min_order_units", "int"),
+]
+
+QUARANTINE = [
+    ("topic", "string"),
+    ("kafka_partition", "int"),
+    ("kafka_offset", "bigint"),
+    ("payload", "string"),
+    ("reason", "string"),
+    ("detail", "string"),
+    ("quarantined_at", "timestamp"),
+]
+
+
+def spark_schema(columns: list[tuple[str, str]]):
+    """A pyspark StructType from a column list (pyspark imported only here)."""
+    from pyspark.sql.types import StructType
+
+    return StructType.fromDDL(", ".join(f"`{n}` {t}" for n, t in columns)) if columns else StructType([])
+
+

@@ -1,0 +1,70 @@
+"""The Spark session shelfwise jobs run in: local mode by default, with the Kafka and S3A jars from the cache."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from infra.settings import Settings
+
+_VERSIONED_JAR = re.compile(r"^(?P<artifact>.+?)-\d[\w.\-]*\.jar$")
+
+
+def extra_jars(settings: Settings) -> list[str]:
+    """Jars resolved by infra/spark/pom.xml, minus artifacts pyspark already ships (no duplicate classes)."""
+    import pyspark
+
+    cached = settings.cache_dir / "spark-jars"
+    if not cached.is_dir():
+        return []
+    shipped = {_artifact(p.name) for p in (Path(pyspark.__file__).parent / "jars").glob("*.jar")}
+    return sorted(str(p) for p in cached.glob("*.jar") if _artifact(p.name) not in shipped)
+
+
+def _artifact(jar_name: str) -> str:
+    match = _VERSIONED_JAR.match(jar_name)
+    return match.group("artifact") if match else jar_name
+
+
+def spark_conf(settings: Settings) -> dict[str, str]:
+    """Every Spark setting shelfwise uses; also passed to spark-submit by the Airflow DAGs."""
+    conf = {
+        "spark.master": settings.spark_master,
+        "spark.driver.memory": settings.spark_driver_memory,
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.adaptive.enabled": "true",
+        "spark.driver.extraJavaOptions": "-Dlog4j2.level=WARN",
+    }
+    jars = extra_jars(settings)
+    if jars:
+        conf["spark.jars"] = ",".join(jars)
+    if settings.lake_kind == "s3":
+        conf.update(s3a_conf(settings))
+    return conf
+
+
+def s3a_conf(settings: Settings) -> dict[str, str]:
+    return {
+        "spark.hadoop.fs.s3a.endpoint": settings.s3_endpoint,
+        "spark.hadoop.fs.s3a.access.key": settings.s3_access_key,
+        "spark.hadoop.fs.s3a.secret.key": settings.s3_secret,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": str(settings.s3_endpoint.startswith("https")).lower(),
+        "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+    }
+
+
+def get_spark(settings: Settings, app_name: str = "shelfwise"):
+    """The process's Spark session (created on first use, then reused)."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in spark_conf(settings).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Every tier, in one pytest run (services, Spark, Airflow included): a test that never runs is worse than none.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec pytest tests --ignore=tests/bench -p no:cacheprovider "$@"
