@@ -114,8 +114,8 @@ def _topological_order(by_name: Mapping[str, AssetSpec]) -> tuple[str, ...]:
         if state.get(name) == "done":
             return
         if state.get(name) == "active":
-            cycle = path[path.index(name):] + [name]
-            raise GraphError("dependency cycle: " + " -> ".join(cycle))
+            cycle = path[path.index(name):]
+            raise GraphError("dependency cycle (each reads the next): " + " -> ".join(cycle))
         state[name] = "active"
         for up in sorted(u for u in by_name[name].upstream_names if u != name):
             visit(up, path + [up])
@@ -137,12 +137,19 @@ def cutoff_of(spec: AssetSpec, key: str) -> str:
     return key
 
 
-def derived_partitions(spec: AssetSpec, available: Mapping[str, list[str]]) -> list[str]:
-    """The partitions a derived asset has, given its inputs' partitions (sorted keys)."""
-    inputs = [u for u in spec.upstream if u.asset != spec.name]
-    days = sorted({k for u in inputs for k in available.get(u.asset, []) if k != UNPARTITIONED})
+def derived_partitions(graph: AssetGraph, name: str, available: Mapping[str, list[str]]) -> list[str]:
+    """The partitions a derived asset has, given its inputs' partitions (sorted keys).
+
+    Daily: every day from the first to the last day any daily input holds. Weekly: every complete week
+    (Monday key) inside that span. Unpartitioned: one partition once any input has data.
+    """
+    spec = graph[name]
+    inputs = [u.asset for u in spec.upstream if u.asset != name]
     if spec.partitioning == "none":
-        return [UNPARTITIONED] if any(available.get(u.asset) for u in inputs) else []
+        return [UNPARTITIONED] if any(available.get(u) for u in inputs) else []
+    days = sorted(
+        {k for u in inputs if graph[u].partitioning == "daily" for k in available.get(u, [])}
+    )
     if not days:
         return []
     first, last = parse_day(days[0]), parse_day(days[-1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
@@ -153,14 +154,15 @@ def latest_before(asset: str) -> Upstream:
 class AssetSpec:
     """One dataset: what it is, what it needs, where it lives, how it is built and checked.
 
-    `job` is a "module:function" path under spark/ (imported only when the asset is built).
+    `job` is a "module:function" path under spark/ (imported only when the asset is built), or the
+    function itself (handy for small graphs in tests).
     A source asset (no upstream) is built by a job that ingests from outside and reports the partitions
     it holds; a derived asset's data version follows from its code version and its inputs' versions.
     """
 
     name: str
     description: str
-    job: str
+    job: str | Callable
     storage: Storage
     upstream: tuple[Upstream | str, ...] = ()
     partitioning: Partitioning = "daily"

@@ -44,4 +44,5 @@ class JobResult:
 
     row_count: int
     partition_versions: dict[str, str] | None = None
+    rows_by_partition: dict[str, int] | None = None
     details: dict[str, Any] = field(default_factory=dict)

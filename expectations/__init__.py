@@ -1,0 +1,1 @@
+"""Quality gates: one Great Expectations suite per asset, validated between build and publish."""

@@ -1,0 +1,44 @@
+"""The gate step: validate the partitions just built against the asset's suite, before anything publishes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spark.context import JobContext
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+
+
+@dataclass
+class GateResult:
+    """Outcome of one gate run. `blocking` failures stop the asset's downstream; warnings only travel along."""
+
+    suite: str | None
+    passed: bool
+    blocking: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    report: str | None = None
+    evaluated: int = 0
+
+    def summary(self) -> dict:
+        return {
+            "suite": self.suite,
+            "passed": self.passed,
+            "evaluated": self.evaluated,
+            "blocking": self.blocking,
+            "warnings": self.warnings,
+            "report": self.report,
+        }
+
+
+def validate(ctx: JobContext) -> GateResult:
+    """Run the asset's suite on ctx.partitions; an asset without a declared gate passes with nothing evaluated."""
+    gate = ctx.asset.gate
+    if gate is None or not (SUITES_DIR / f"{gate.suite}.json").exists():
+        return GateResult(suite=None, passed=True)
+    from expectations.suites import run_suite
+
+    return run_suite(ctx, gate.suite)
