@@ -66,3 +66,14 @@ def test_daily_partitions_span_the_inputs_without_gaps():
     assert derived_partitions(graph, "d", {"s": ["2026-01-30", "2026-02-02"]}) == [
         "2026-01-30", "2026-01-31", "2026-02-01", "2026-02-02",
     ]
+
+
+def test_committed_lineage_picture_matches_the_declarations():
+    from pathlib import Path
+
+    from assets.lineage import lineage_svg
+
+    committed = Path(__file__).resolve().parents[3] / "assets" / "lineage.svg"
+    assert committed.read_text() == lineage_svg(load_graph()), (
+        "assets/lineage.svg is out of date: run `shelfwise lineage --out assets/lineage.svg`"
+    )
