@@ -14,6 +14,7 @@ demo: install
 	shelfwise demo
 
 test: install
+	@infra/install.sh browser
 	bash tests/run.sh
 
 bench: install

@@ -2,7 +2,7 @@
 # Installs what shelfwise needs and is missing, and caches it: the Python virtualenv (.venv), the Kafka broker
 # jars and Spark's extra jars (Maven Central), and the MinIO server (built with `go install`).
 # Safe to run again: every step checks a stamp and does nothing when it is up to date.
-#   infra/install.sh [python|jars|minio|all]     (default: all)
+#   infra/install.sh [python|jars|minio|browser|all]     (default: all; `make test` adds browser)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,12 +77,18 @@ install_minio() {
     || die "go install of minio failed (see output above)"
 }
 
+install_browser() {  # headless Chromium for the tests that open Data Docs and the HTML report
+  command -v chromium >/dev/null && return
+  apt_install chromium fonts-dejavu-core
+}
+
 step=${1:-all}
 need_tools
 case "$step" in
   python) install_python ;;
   jars) install_jars ;;
   minio) install_minio ;;
+  browser) install_browser ;;
   all) install_python; install_jars; install_minio ;;
-  *) die "unknown step '$step' (python|jars|minio|all)" ;;
+  *) die "unknown step '$step' (python|jars|minio|browser|all)" ;;
 esac
