@@ -45,3 +45,9 @@ def write_results(benchmark: str, figures: dict[str, float]) -> Path:
     path = RESULTS / f"{benchmark}.json"
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def results_writer():
+    """`results_writer(benchmark, figures)` writes the results file; use it as the last step of a benchmark."""
+    return write_results
