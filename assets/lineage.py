@@ -25,27 +25,23 @@ def lineage_svg(graph: AssetGraph, focus: str | None = None) -> str:
     columns: dict[int, list[str]] = {}
     for name in graph.order:
         columns.setdefault(depth[name], []).append(name)
-    pos = {
-        name: (20 + col * (BOX_W + GAP_X), 20 + row * (BOX_H + GAP_Y))
+    tallest = max(len(names) for names in columns.values())
+    pos = {  # each column centred vertically, so edges between short columns stay apart
+        name: (20 + col * (BOX_W + GAP_X), 20 + (row + (tallest - len(names)) / 2) * (BOX_H + GAP_Y))
         for col, names in columns.items()
         for row, name in enumerate(names)
     }
     related = (graph.ancestors([focus]) | graph.descendants([focus])) if focus else set(graph.order)
     width = 40 + (max(columns) + 1) * (BOX_W + GAP_X)
-    height = 40 + max(len(v) for v in columns.values()) * (BOX_H + GAP_Y)
+    height = 80 + tallest * (BOX_H + GAP_Y)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">',
         '<defs><marker id="arrow" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto">'
         '<path d="M0,0 L10,4 L0,8 z" fill="#555"/></marker></defs>',
     ]
     for up, down in graph.edges():
-        (x1, y1), (x2, y2) = pos[up], pos[down]
         colour = "#555" if {up, down} <= related else "#ccc"
-        parts.append(
-            f'<path d="M{x1 + BOX_W},{y1 + BOX_H / 2} C{x1 + BOX_W + GAP_X / 2},{y1 + BOX_H / 2} '
-            f'{x2 - GAP_X / 2},{y2 + BOX_H / 2} {x2},{y2 + BOX_H / 2}" stroke="{colour}" fill="none" '
-            'marker-end="url(#arrow)"/>'
-        )
+        parts.append(_edge(pos[up], pos[down], depth[down] - depth[up], colour))
     for name, (x, y) in pos.items():
         spec = graph[name]
         fill = "#e8f1fb" if spec.is_source else "#eaf7ea"
@@ -59,6 +55,22 @@ def lineage_svg(graph: AssetGraph, focus: str | None = None) -> str:
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _edge(start: tuple[float, float], end: tuple[float, float], span: int, colour: str) -> str:
+    """A curve between boxes; edges that skip columns dip under the boxes in between."""
+    (x1, y1), (x2, y2) = start, end
+    if span <= 1:
+        sx, sy, ex, ey = x1 + BOX_W, y1 + BOX_H / 2, x2, y2 + BOX_H / 2
+        c1, c2 = (sx + GAP_X / 2, sy), (ex - GAP_X / 2, ey)
+    else:
+        sx, sy, ex, ey = x1 + BOX_W / 2, y1 + BOX_H, x2 + BOX_W / 3, y2 + BOX_H
+        dip = max(sy, ey) + 18 + 12 * span
+        c1, c2 = (sx + 40, dip), (ex - 40, dip)
+    return (
+        f'<path d="M{sx},{sy} C{c1[0]},{c1[1]} {c2[0]},{c2[1]} {ex},{ey}" stroke="{colour}" fill="none" '
+        'marker-end="url(#arrow)"/>'
+    )
 
 
 def write_lineage_svg(graph: AssetGraph, path: Path, focus: str | None = None) -> Path:
