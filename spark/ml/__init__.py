@@ -1,0 +1,1 @@
+"""Demand forecasting and replenishment: metrics, backtests, intervals, the model registry, reorder policy."""

@@ -1,0 +1,67 @@
+"""Reorder policy math: hand-checked values and properties over generated store x SKU rows."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spark.ml.reorder import (
+    ReorderPolicy,
+    order_up_to,
+    recommend,
+    reorder_point,
+    round_order,
+    safety_stock,
+    stock_out_probability,
+)
+
+
+def test_safety_stock_includes_lead_time_variability():
+    # z=2, L=4, mu=10, s=3, sL=1: sqrt(4*9 + 100*1) = sqrt(136)
+    assert safety_stock(2.0, 4, 10, 3, 1) == pytest.approx(2 * np.sqrt(136))
+    assert safety_stock(2.0, 4, 10, 3, 0) == pytest.approx(2 * 3 * 2)
+    assert reorder_point(2.0, 4, 10, 3, 0) == pytest.approx(40 + 12)
+    assert order_up_to(2.0, 2, 7, 10, 3, 0) == pytest.approx(90 + 2 * 3 * 3)
+
+
+def test_rounding_to_case_pack_and_minimum_order():
+    assert list(round_order([0, 1, 12, 13, -5], 12, 0)) == [0, 12, 12, 24, 0]
+    assert list(round_order([1, 30, 50], 12, 48)) == [48, 48, 60]
+    assert list(round_order([5], 1, 0)) == [5]
+
+
+def test_stock_out_probability_extremes():
+    risk = stock_out_probability([0, 1000, 35], 5, 7, 2, 0)
+    assert risk[0] > 0.99 and risk[1] < 1e-6 and risk[2] == pytest.approx(0.5)
+    assert list(stock_out_probability([20, 0], 3, 5, 0, 0)) == [0.0, 1.0]  # no spread: certain
+
+
+rows = st.fixed_dictionaries({
+    "daily_mean": st.floats(0, 500),
+    "daily_std": st.floats(0, 200),
+    "on_hand": st.floats(0, 5000),
+    "on_order": st.floats(0, 500),
+    "lead_time_days": st.floats(0.5, 30),
+    "lead_time_std_days": st.floats(0, 10),
+    "case_pack": st.integers(1, 48),
+    "min_order_units": st.integers(0, 200),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(rows, min_size=1, max_size=20), st.floats(0.5, 0.999))
+def test_policy_properties(batch, service_level):
+    policy = ReorderPolicy(service_level=service_level)
+    columns = {k: np.array([r[k] for r in batch]) for k in batch[0]}
+    out = recommend(columns, policy)
+    qty = out["recommended_order_qty"]
+    assert (qty >= 0).all()
+    assert (qty % columns["case_pack"] == 0).all()
+    assert ((qty == 0) | (qty >= columns["min_order_units"])).all()
+    assert (out["reorder_point"] >= out["safety_stock"] - 1e-9).all()
+    assert (out["order_up_to"] >= out["reorder_point"] - 1e-9).all()
+    assert ((out["stock_out_probability"] >= 0) & (out["stock_out_probability"] <= 1)).all()
+    # An order always lifts the position to at least the order-up-to level.
+    position = columns["on_hand"] + columns["on_order"]
+    ordered = qty > 0
+    assert (position[ordered] + qty[ordered] >= out["order_up_to"][ordered] - 1e-6).all()
