@@ -1,0 +1,65 @@
+"""The files people configure by hand stay in step with the settings: .env.example and docker-compose.yml."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from infra.settings import Settings
+
+REPO = Path(__file__).resolve().parents[3]
+COMPOSE = yaml.safe_load((REPO / "infra" / "docker-compose.yml").read_text())
+
+
+def setting_names() -> set[str]:
+    names = set()
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        choices = getattr(alias, "choices", None)
+        names.add(choices[0] if choices else f"SHELFWISE_{name.upper()}")
+    return names
+
+
+def test_env_example_lists_every_setting():
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (REPO / ".env.example").read_text(), re.MULTILINE))
+    assert setting_names() - listed == set(), "add the missing settings to .env.example"
+
+
+def test_env_example_commits_no_secret():
+    text = (REPO / ".env.example").read_text()
+    for secret in ("SHELFWISE_S3_SECRET_KEY", "CLICKHOUSE_PASSWORD", "AIRFLOW_DB_PASSWORD"):
+        assert re.search(rf"^{secret}=$", text, re.MULTILINE), f"{secret} must be empty in .env.example"
+
+
+def test_compose_has_a_counterpart_for_every_local_service():
+    from infra.services import SERVICES
+
+    compose = set(COMPOSE["services"])
+    assert set(SERVICES) <= compose
+    # what the embedded defaults replace locally: chdb -> ClickHouse server, local[2] -> Spark cluster,
+    # airflow standalone on SQLite -> Airflow components on Postgres
+    assert {"clickhouse", "spark-master", "spark-worker", "postgres"} <= compose
+    assert {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"} <= compose
+
+
+def test_compose_environment_uses_only_names_the_settings_read():
+    env = COMPOSE["x-shelfwise-env"]
+    assert set(env) <= setting_names(), "a compose variable no shelfwise setting reads"
+    assert env["SHELFWISE_LAKE_URL"].startswith("s3://")
+    bucket = env["SHELFWISE_LAKE_URL"].removeprefix("s3://").split("/")[0]
+    assert f"lake/{bucket}" in COMPOSE["services"]["minio-init"]["entrypoint"]
+    assert env["SHELFWISE_KAFKA_BOOTSTRAP"].split(":")[0] == "kafka"
+
+
+def test_compose_mounts_the_same_ddl_the_migrations_apply():
+    volumes = COMPOSE["services"]["clickhouse"]["volumes"]
+    assert any(v.startswith("../sql/ddl:") for v in volumes)
+    assert (REPO / "sql" / "ddl").is_dir()
+
+
+def test_compose_kafka_version_matches_the_local_broker():
+    pom = (REPO / "infra" / "kafka" / "pom.xml").read_text()
+    version = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom).group(1)
+    assert COMPOSE["services"]["kafka"]["image"] == f"apache/kafka:{version}"
