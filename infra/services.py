@@ -14,24 +14,28 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.kafka_local import KafkaBroker
+from infra.live_stock_local import LiveStockStream
 from infra.local_process import ServiceError
 from infra.local_service import LocalService, ServiceStatus
 from infra.minio_local import MinioServer
 from infra.settings import Settings, get_settings
 
-__all__ = ["SERVICES", "ServiceError", "ServiceStatus", "service", "start_all", "status", "stop_all"]
+__all__ = ["OPTIONAL", "SERVICES", "ServiceError", "ServiceStatus", "service", "start_all", "status", "stop_all"]
 
 SERVICES: dict[str, type[LocalService]] = {"kafka": KafkaBroker, "minio": MinioServer}
+# Started only when named (`--only live_stock`) or by the demo: a Spark streaming job is no light process.
+OPTIONAL: dict[str, type[LocalService]] = {"live_stock": LiveStockStream}
 
 app = typer.Typer(no_args_is_help=True)
 console = Console(soft_wrap=True)
 
 
 def service(name: str, settings: Settings) -> LocalService:
-    """The local service called `name` ('kafka' or 'minio') under these settings."""
-    if name not in SERVICES:
-        raise ServiceError(f"unknown service {name!r}; known: {', '.join(SERVICES)}")
-    return SERVICES[name](settings)
+    """The local service called `name` ('kafka', 'minio' or 'live_stock') under these settings."""
+    known = {**SERVICES, **OPTIONAL}
+    if name not in known:
+        raise ServiceError(f"unknown service {name!r}; known: {', '.join(known)}")
+    return known[name](settings)
 
 
 def start_all(settings: Settings, names: Iterable[str] = SERVICES) -> list[ServiceStatus]:
@@ -39,17 +43,19 @@ def start_all(settings: Settings, names: Iterable[str] = SERVICES) -> list[Servi
     return [service(name, settings).start() for name in names]
 
 
-def stop_all(settings: Settings, names: Iterable[str] = SERVICES) -> list[str]:
-    """Stop the named services (all by default); returns the names that were running."""
+def stop_all(settings: Settings, names: Iterable[str] = (*OPTIONAL, *SERVICES)) -> list[str]:
+    """Stop the named services (all, the stream first, by default); returns the names that were running."""
     return [name for name in names if service(name, settings).stop()]
 
 
 def status(settings: Settings) -> list[ServiceStatus]:
-    """The state of every local service."""
-    return [service(name, settings).status() for name in SERVICES]
+    """The state of every local service, optional ones included."""
+    return [service(name, settings).status() for name in (*SERVICES, *OPTIONAL)]
 
 
-Only = Annotated[list[str] | None, typer.Option("--only", help="Limit to these services (kafka, minio).")]
+Only = Annotated[
+    list[str] | None, typer.Option("--only", help="Limit to these services (kafka, minio, live_stock).")
+]
 
 
 @app.command()
@@ -68,9 +74,9 @@ def up(only: Only = None) -> None:
 
 @app.command()
 def down(only: Only = None) -> None:
-    """Stop the Kafka broker and MinIO (no-op for those already stopped)."""
+    """Stop the local services, the live-stock stream first (no-op for those already stopped)."""
     settings = get_settings()
-    for name in only or SERVICES:
+    for name in only or (*OPTIONAL, *SERVICES):
         try:
             was_running = service(name, settings).stop()
         except ServiceError as error:

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     spark_master: str = "local[2]"
     spark_driver_memory: str = "2g"
 
+    ingest_max_quarantine_rate: float = Field(
+        0.05, description="Share of a Kafka ingest batch that may be quarantined before the run fails."
+    )
+    ingest_retention_days: int = Field(400, description="Events older than this many days are quarantined.")
+
     airflow_port: int = 8080
     service_start_timeout_s: float = 90.0
 
@@ -93,6 +98,20 @@ class Settings(BaseSettings):
     def run_dir(self) -> Path:
         """Service pids, logs and data."""
         return self.home / "run"
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as the environment variables that recreate them in a child process (a Spark job,
+        an Airflow task, the live-stock stream), so every process of one run sees the same lake and warehouse."""
+        env = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            choices = getattr(field.validation_alias, "choices", None)
+            env[choices[0] if choices else f"SHELFWISE_{name.upper()}"] = str(value)
+        return env
 
 
 @lru_cache(maxsize=1)
