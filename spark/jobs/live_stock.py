@@ -126,10 +126,12 @@ def _to_pandas(batch) -> pd.DataFrame:
 def start(settings, trigger_seconds: float = 1.0, ready_file: Path | None = None):
     """Start the stream (checkpointed in the lake) and return the StreamingQuery."""
     from infra.lake import spark_url
+    from infra.simulator.publish import ensure_topics
     from infra.warehouse import Warehouse, migrate
     from spark.session import get_spark
 
     migrate(Warehouse(settings))
+    ensure_topics(settings)  # Spark's Kafka source gives up on a topic that does not exist yet
     spark = get_spark(settings, app_name="shelfwise-live-stock")
     query = (
         event_stream(spark, settings)
