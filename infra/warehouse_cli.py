@@ -13,7 +13,8 @@ console = Console()
 def migrate() -> None:
     """Apply every sql/ddl file not applied yet (idempotent)."""
     from infra.settings import get_settings
-    from infra.warehouse import Warehouse, migrate as apply
+    from infra.warehouse import Warehouse
+    from infra.warehouse import migrate as apply
 
     applied = apply(Warehouse(get_settings()))
     console.print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
@@ -26,3 +27,22 @@ def query(sql: str) -> None:
     from infra.warehouse import Warehouse
 
     console.print(Warehouse(get_settings()).query_df(sql).to_string(index=False))
+
+
+@app.command()
+def secure(
+    region: list[str] = typer.Option([], "--region", help="A region to create a reader for (repeat)."),
+) -> None:
+    """Create the row-policy-bound BI credentials on a ClickHouse server; prints each new password once."""
+    from infra.settings import get_settings
+    from infra.warehouse import Warehouse
+    from infra.warehouse_security import NeedsServer
+    from infra.warehouse_security import secure as create_readers
+
+    try:
+        passwords = create_readers(Warehouse(get_settings()), region)
+    except NeedsServer as error:
+        console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(1) from error
+    for user, password in passwords.items():
+        console.print(f"{user}: {password}")
