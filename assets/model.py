@@ -46,7 +46,11 @@ class TrailingWindow:
     def upstream_keys(self, key: str, cutoff: str, available: list[str]) -> list[str]:
         end = parse_day(key)
         start = day_key(end - timedelta(days=self.days - 1))
-        return [k for k in available if start <= k <= key]
+        keys = [k for k in available if start <= k <= key]
+        # Days before the upstream's history are simply absent; a hole inside it (a day never built, or one
+        # its gate rejected) would silently bias a rolling statistic, so the window waits for it instead.
+        first = parse_day(max(available[0], start)) if keys else end
+        return keys if len(keys) == (end - first).days + 1 else []
 
 
 @dataclass(frozen=True)

@@ -6,21 +6,24 @@ The Airflow DAGs use the same steps (`check`, `build`, `gate`, `record`), one as
 from __future__ import annotations
 
 import importlib
+import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from rich.console import Console
 
 from assets.graph import AssetGraph
-from assets.model import AssetSpec
+from assets.model import AssetSpec, PreviousDay
 from assets.records import Latest, MaterializationStore, Record
 from assets.versions import AssetPlan, PartitionPlan, VersionState, code_version_of, plan_derived, plan_source
 from infra.lake import read_partition_versions
 from infra.settings import Settings
 from infra.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -148,16 +151,42 @@ class Runner:
             observed = self.observe(spec)
         plan = plan_source(spec, observed, latest)
         changed = plan.to_build()
+        rejected, gate = self._gate_source(spec, changed, run_id)
         now = datetime.now(UTC)
-        self.store.append(
-            [Record(run_id, spec.name, p.key, "success", p.data_version, "source", started_at=now, ended_at=now,
-                    message=p.reason) for p in changed]
-        )
-        for p in changed:
-            latest[(spec.name, p.key)] = Record(run_id, spec.name, p.key, "success", p.data_version, "source")
-        state.versions[spec.name] = dict(observed)
-        outcome.built, outcome.fresh = [p.key for p in changed], len(plan.partitions) - len(changed)
+        records = [
+            Record(run_id, spec.name, p.key, "failed" if p.key in rejected else "success", p.data_version,
+                   "source", started_at=now, ended_at=now, gate_result=gate,
+                   message=rejected.get(p.key, p.reason))
+            for p in changed
+        ]
+        self.store.append(records)
+        for r in records:
+            if r.status == "success":
+                latest[(spec.name, r.partition)] = r
+        # A rejected day stays out of the plan: consumers keep the last validated version, or wait.
+        state.versions[spec.name] = {k: v for k, v in observed.items() if k not in rejected}
+        for key in rejected:
+            if (spec.name, key) in latest:
+                state.versions[spec.name][key] = latest[(spec.name, key)].data_version
+        outcome.built = [p.key for p in changed if p.key not in rejected]
+        outcome.failed = sorted(rejected)
+        outcome.fresh = len(plan.partitions) - len(changed)
+        outcome.message = next(iter(rejected.values()), "")
         return outcome
+
+    def _gate_source(self, spec, changed, run_id) -> tuple[dict[str, str], dict]:
+        """Validate the source days that changed; {day: why} for the days a blocking expectation rejects."""
+        if not changed or spec.gate is None:
+            return {}, {}
+        from expectations.gate import validate
+
+        gate = validate(self._context(spec, tuple(p.key for p in changed), run_id))
+        if gate.passed:
+            return {}, gate.summary()
+        names = ", ".join(sorted({f["expectation"] for f in gate.blocking})) or "blocking expectation"
+        why = f"gate {gate.suite} failed: {names}" + (f" (report: {gate.report})" if gate.report else "")
+        days = gate.failed_partitions or [p.key for p in changed]
+        return {day: why for day in days}, gate.summary()
 
     def _run_derived(self, spec, plan, chosen, latest, state, run_id) -> AssetOutcome:
         outcome = AssetOutcome(spec.name, waiting=sum(p.status == "waiting" for p in plan.partitions))
@@ -174,7 +203,7 @@ class Runner:
         settle(state, plan, good, latest)
         outcome.built = sorted(good)
         outcome.failed = sorted(r.partition for r in records if r.status != "success")
-        outcome.message = "" if ok else records[0].message
+        outcome.message = "" if ok else next(r.message for r in records if r.status != "success")
         return outcome
 
     def _context(self, spec: AssetSpec, keys: tuple[str, ...], run_id: str):
@@ -213,20 +242,35 @@ def build_and_gate(ctx, plan: AssetPlan, chosen: list[PartitionPlan]) -> tuple[l
         result = run_job(ctx)
         gate = validate(ctx)
     except Exception as exc:  # the failure is recorded and reported, then the branch stops
+        log.exception("%s %s failed", ctx.asset.name, ",".join(ctx.partitions))
         message = f"{type(exc).__name__}: {exc}"
         return [_record(ctx, plan, p, "failed", started, message=message) for p in chosen], False
-    if not gate.passed:
-        names = ", ".join(f["expectation"] for f in gate.blocking) or "blocking expectation"
-        message = f"gate {gate.suite} failed: {names}" + (f" (report: {gate.report})" if gate.report else "")
-        return [_record(ctx, plan, p, "failed", started, gate.summary(), message) for p in chosen], False
-    if ctx.asset.warehouse_table:
+    rejected = rejected_partitions(ctx.asset, gate, [p.key for p in chosen])
+    names = ", ".join(sorted({f["expectation"] for f in gate.blocking})) or "blocking expectation"
+    message = f"gate {gate.suite} failed: {names}" + (f" (report: {gate.report})" if gate.report else "")
+    passed = tuple(p.key for p in chosen if p.key not in rejected)
+    if passed and ctx.asset.warehouse_table:
         from infra.warehouse_load import load_asset
 
-        load_asset(ctx)
+        load_asset(replace(ctx, partitions=passed))
     rows = result.rows_by_partition or {}
     return [
-        _record(ctx, plan, p, "success", started, gate.summary(), row_count=rows.get(p.key, 0)) for p in chosen
-    ], True
+        _record(ctx, plan, p, "failed", started, gate.summary(), message)
+        if p.key in rejected
+        else _record(ctx, plan, p, "success", started, gate.summary(), row_count=rows.get(p.key, 0))
+        for p in chosen
+    ], not rejected
+
+
+def rejected_partitions(spec: AssetSpec, gate, keys: list[str]) -> set[str]:
+    """The partitions a gate rejects: those with a blocking failure, and for an asset that carries its own
+    previous day forward (a ledger), every later day of the batch too, since each was built on a rejected one."""
+    if gate.passed:
+        return set()
+    rejected = set(gate.failed_partitions) or set(keys)
+    if any(isinstance(u.mapping, PreviousDay) and u.asset == spec.name for u in spec.upstream):
+        rejected |= {k for k in keys if k >= min(rejected)}
+    return rejected
 
 
 def _record(ctx, plan, p: PartitionPlan, status, started, gate=None, message="", row_count=0) -> Record:

@@ -14,7 +14,7 @@ SUITES_DIR = Path(__file__).resolve().parent / "suites"
 
 @dataclass
 class GateResult:
-    """Outcome of one gate run. `blocking` failures stop the asset's downstream; warnings only travel along."""
+    """Outcome of one gate run. `blocking` failures stop the downstream; warnings only travel along."""
 
     suite: str | None
     passed: bool
@@ -22,6 +22,11 @@ class GateResult:
     warnings: list[dict] = field(default_factory=list)
     report: str | None = None
     evaluated: int = 0
+
+    @property
+    def failed_partitions(self) -> list[str]:
+        """The partitions with a blocking failure (the others of the batch passed their checks)."""
+        return sorted({f["partition"] for f in self.blocking if "partition" in f})
 
     def summary(self) -> dict:
         return {
@@ -35,7 +40,7 @@ class GateResult:
 
 
 def validate(ctx: JobContext) -> GateResult:
-    """Run the asset's suite on ctx.partitions; an asset without a declared gate passes with nothing evaluated."""
+    """Run the asset's suite on ctx.partitions; an asset without a gate passes with nothing evaluated."""
     gate = ctx.asset.gate
     if gate is None or not (SUITES_DIR / f"{gate.suite}.json").exists():
         return GateResult(suite=None, passed=True)

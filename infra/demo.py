@@ -39,7 +39,11 @@ def demo(
     console.print(run_table(report))
     _step("status", "after the run")
     console.print(plan_table(runner.plan()))
-    _outputs(settings, time.perf_counter() - started)
+    _step("live stock", "the streaming job keeps inventory_live current within seconds")
+    _show_live_stock(settings)
+    _step("report", "the Power BI pages as one HTML file")
+    report_path = _write_report(settings)
+    _outputs(settings, report_path, time.perf_counter() - started)
     if report.failed:
         raise typer.Exit(1)
 
@@ -62,7 +66,64 @@ def _simulate_once(settings, stores: int, skus: int, days: int, seed: int) -> No
     marker.write_text(scenario)
 
 
-def _outputs(settings, seconds: float) -> None:
+def _show_live_stock(settings) -> None:
+    """Start the stream, sell three units of one store's best seller now, and show on-hand move."""
+    from infra import services
+    from infra.warehouse import Warehouse
+
+    services.service("live_stock", settings).start()
+    warehouse = Warehouse(settings)
+    top = _wait_for_rows(warehouse, "SELECT store_id, sku, on_hand FROM inventory_live_current "
+                         "WHERE on_hand > 3 ORDER BY velocity_per_day DESC LIMIT 1")
+    store_id, sku, before = top.store_id.item(), top.sku.item(), int(top.on_hand.item())
+    sent = time.perf_counter()
+    _sell_now(settings, store_id, sku, units=3)
+    query = f"SELECT on_hand FROM inventory_live_current WHERE store_id = '{store_id}' AND sku = '{sku}'"
+    while int(warehouse.query_df(query)["on_hand"].item()) != before - 3:
+        if time.perf_counter() - sent > 60:
+            raise RuntimeError("the live-stock stream did not pick up the sale within 60 s")
+        time.sleep(0.2)
+    console.print(f"{store_id} {sku}: on hand {before} -> {before - 3} after a sale of 3, "
+                  f"visible in inventory_live {time.perf_counter() - sent:.1f} s after it was sent")
+    console.print("the stream keeps running: `shelfwise services down --only live_stock` stops it")
+
+
+def _wait_for_rows(warehouse, query: str, timeout_s: float = 300):
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        rows = warehouse.query_df(query)
+        if len(rows):
+            return rows
+        time.sleep(1.0)
+    raise RuntimeError(f"inventory_live stayed empty for {timeout_s:.0f} s (log: .shelfwise/run/live_stock)")
+
+
+def _sell_now(settings, store_id: str, sku: str, units: int) -> None:
+    import json
+    import uuid
+    from datetime import UTC, datetime
+
+    from kafka import KafkaProducer
+
+    event = {"event_id": f"demo-{uuid.uuid4().hex}", "kind": "sale", "basket_id": f"demo-{uuid.uuid4().hex[:8]}",
+             "store_id": store_id, "terminal_id": "T01", "sku": sku, "quantity": units, "unit_price": 1.0,
+             "discount": 0.0, "ts": datetime.now(UTC).isoformat()}
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    producer.send("sales-transactions", key=store_id.encode(), value=json.dumps(event).encode())
+    producer.flush(timeout=30)
+    producer.close()
+
+
+def _write_report(settings):
+    from infra.report.build import build_report
+    from infra.warehouse import Warehouse
+
+    path = build_report(Warehouse(settings), settings.home / "reports" / "shelfwise-report.html")
+    console.print(f"report: {path}")
+    return path
+
+
+def _outputs(settings, report_path, seconds: float) -> None:
     from assets.definitions import load_graph
     from assets.lineage import write_lineage_svg
 
@@ -72,6 +133,8 @@ def _outputs(settings, seconds: float) -> None:
         f"warehouse:  {settings.clickhouse_url or settings.chdb_path} (database {settings.warehouse_database})",
         "            shelfwise warehouse query 'SELECT * FROM fact_ml_predictions LIMIT 10'",
         f"lineage:    {lineage}",
+        f"report:     {report_path}   (open it in a browser; the Power BI project is powerbi/shelfwise.pbip)",
+        f"data docs:  {settings.lake}/reports/data-docs/index.html",
         "status:     shelfwise status",
         "airflow:    shelfwise airflow up   (UI on http://127.0.0.1:%d)" % settings.airflow_port,
         f"took:       {seconds / 60:.1f} min",

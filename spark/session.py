@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 
 from infra.settings import Settings
@@ -38,6 +40,10 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.adaptive.enabled": "true",
         "spark.driver.extraJavaOptions": "-Dlog4j2.level=WARN",
+        # Python workers (applyInPandas) must run the virtualenv's interpreter, not whatever is on PATH.
+        "spark.pyspark.python": sys.executable,
+        # pandas <-> Spark through Arrow (the reorder job hands its decisions back as a pandas frame).
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
     }
     jars = extra_jars(settings)
     if jars:
@@ -62,9 +68,16 @@ def get_spark(settings: Settings, app_name: str = "shelfwise"):
     """The process's Spark session (created on first use, then reused)."""
     from pyspark.sql import SparkSession
 
+    # pyspark takes the Python workers' interpreter from the environment when the session starts in-process.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     for key, value in spark_conf(settings).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    if settings.lake_kind == "s3":
+        # getOrCreate may hand back a session whose Hadoop conf predates these settings: set them there.
+        hadoop = spark.sparkContext._jsc.hadoopConfiguration()
+        for key, value in s3a_conf(settings).items():
+            hadoop.set(key.removeprefix("spark.hadoop."), value)
     return spark

@@ -1,6 +1,6 @@
 """The demand model and the reorder recommendations store managers act on."""
 
-from assets.model import AssetSpec, Freshness, Gate, Lake, ModelRegistry, all_up_to, latest_before
+from assets.model import AssetSpec, Freshness, Gate, Lake, ModelRegistry, all_up_to, latest_before, window
 
 demand_model = AssetSpec(
     name="demand_model",
@@ -21,7 +21,8 @@ reorder_predictions = AssetSpec(
     ),
     job="spark.jobs.forecasting:predict_reorders",
     storage=Lake("marts/reorder_predictions"),
-    upstream=("daily_features", "inventory_snapshot", latest_before("demand_model")),
+    # Scoring rebuilds the model's origin statistics (up to 90 days of sales) from the features.
+    upstream=(window("daily_features", 91), "inventory_snapshot", latest_before("demand_model")),
     gate=Gate("reorder_predictions"),
     warehouse_table="fact_ml_predictions",
     freshness=Freshness(ready_by="10:00"),

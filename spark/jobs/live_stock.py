@@ -61,8 +61,12 @@ def _replay(current, store_id: str, sku: str, events: pd.DataFrame) -> dict:
             last_sale = event.ts
         last_event = event.ts if pd.isna(last_event) else max(last_event, event.ts)
     return {
-        "store_id": store_id, "sku": sku, "on_hand": on_hand, "last_sale_at": last_sale,
-        "velocity_per_day": velocity, "last_event_at": last_event,
+        "store_id": store_id,
+        "sku": sku,
+        "on_hand": on_hand,
+        "last_sale_at": last_sale,
+        "velocity_per_day": velocity,
+        "last_event_at": last_event,
     }
 
 
@@ -91,10 +95,16 @@ def event_stream(spark, settings):
         .load()
     )
     parsed = raw.select(
-        "topic", "partition", "offset", "timestamp", F.from_json(F.col("value").cast("string"), schema).alias("e")
+        "topic",
+        "partition",
+        "offset",
+        "timestamp",
+        F.from_json(F.col("value").cast("string"), schema).alias("e"),
     )
     # Events the ingest job would quarantine (unparseable, no store/SKU, no quantity) move no stock here either.
-    return parsed.where("e.store_id IS NOT NULL AND e.sku IS NOT NULL AND e.quantity IS NOT NULL AND e.ts IS NOT NULL")
+    return parsed.where(
+        "e.store_id IS NOT NULL AND e.sku IS NOT NULL AND e.quantity IS NOT NULL AND e.ts IS NOT NULL"
+    )
 
 
 def write_batch(settings, frame: pd.DataFrame, batch_id: int) -> int:
@@ -105,7 +115,9 @@ def write_batch(settings, frame: pd.DataFrame, batch_id: int) -> int:
         return 0
     events = frame.rename(columns={"offset": "seq"})
     with Warehouse(settings).session() as session:
-        state = session.query_df(read_sql("queries/select_inventory_live_before_batch.sql").format(batch_id=batch_id))
+        state = session.query_df(
+            read_sql("queries/select_inventory_live_before_batch.sql").format(batch_id=batch_id)
+        )
         new = apply_events(state, events)
         new["batch_id"] = batch_id
         new["updated_at"] = pd.Timestamp.now(tz="UTC")
@@ -115,8 +127,13 @@ def write_batch(settings, frame: pd.DataFrame, batch_id: int) -> int:
 
 def _to_pandas(batch) -> pd.DataFrame:
     rows = batch.selectExpr(
-        "topic", "offset", "e.kind AS kind", "e.store_id AS store_id", "e.sku AS sku",
-        "e.quantity AS quantity", "e.ts AS ts",
+        "topic",
+        "offset",
+        "e.kind AS kind",
+        "e.store_id AS store_id",
+        "e.sku AS sku",
+        "e.quantity AS quantity",
+        "e.ts AS ts",
     ).toPandas()
     rows["kind"] = rows["kind"].fillna("")
     rows["ts"] = pd.to_datetime(rows["ts"], utc=True)
@@ -153,7 +170,9 @@ def main(argv: list[str] | None = None) -> None:
     from infra.settings import get_settings
 
     parser = argparse.ArgumentParser(prog="python -m spark.jobs.live_stock")
-    parser.add_argument("--run-dir", type=Path, help="Where to write the `ready` file (default <home>/run/live_stock).")
+    parser.add_argument(
+        "--run-dir", type=Path, help="Where to write the `ready` file (default <home>/run/live_stock)."
+    )
     parser.add_argument("--trigger-seconds", type=float, default=1.0)
     args = parser.parse_args(argv)
     settings = get_settings()

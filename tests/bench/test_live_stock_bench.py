@@ -40,14 +40,23 @@ def test_live_stock_freshness(services, tmp_path, results_writer):
     finally:
         local_services.stop_all(settings, ["live_stock"])
         producer.close()
-    figures = {"freshness_p50_s": float(np.percentile(lags, 50)), "freshness_p95_s": float(np.percentile(lags, 95))}
+    figures = {
+        "freshness_p50_s": float(np.percentile(lags, 50)),
+        "freshness_p95_s": float(np.percentile(lags, 95)),
+    }
     results_writer("live_stock", figures)
     print(figures)
 
 
 def _send(producer, topic: str, sku: str, kind: str, quantity: int, flush: bool = True) -> None:
-    event = {"event_id": uuid.uuid4().hex, "kind": kind, "store_id": "S01", "sku": sku, "quantity": quantity,
-             "ts": pd.Timestamp.now(tz="UTC").isoformat()}
+    event = {
+        "event_id": uuid.uuid4().hex,
+        "kind": kind,
+        "store_id": "S01",
+        "sku": sku,
+        "quantity": quantity,
+        "ts": pd.Timestamp.now(tz="UTC").isoformat(),
+    }
     producer.send(topic, key=b"S01", value=json.dumps(event).encode())
     if flush:
         producer.flush()

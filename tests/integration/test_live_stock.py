@@ -19,7 +19,9 @@ from infra.warehouse import Warehouse
 pytestmark = [pytest.mark.services, pytest.mark.spark]
 
 T0 = pd.Timestamp("2026-03-02 08:00", tz="UTC")
-STORES, SKUS = ("S01", "S02", "S03"), ("SKU-001", "SKU-002", "SKU-003", "SKU-004")
+# The session's broker is shared with other tests: this run's stores are its own.
+RUN = uuid.uuid4().hex[:6]
+STORES, SKUS = tuple(f"LS{RUN}-{n}" for n in (1, 2, 3)), ("SKU-001", "SKU-002", "SKU-003", "SKU-004")
 
 
 @pytest.fixture
@@ -44,9 +46,9 @@ def opening_events() -> list[tuple[str, dict]]:
             events.append(("supplier-shipments", _event(store, sku, "", 24 + 6 * k, minute)))
             for sale in range(1 + (s + k) % 4):
                 events.append(("sales-transactions", _event(store, sku, "sale", 1 + sale, minute + sale + 1)))
-    events.append(("sales-transactions", _event("S01", "SKU-001", "return", 1, 90)))
-    events.append(("inventory-updates", _event("S02", "SKU-002", "adjustment", -3, 91)))
-    events.append(("inventory-updates", _event("S03", "SKU-003", "count", 17, 92)))
+    events.append(("sales-transactions", _event(STORES[0], "SKU-001", "return", 1, 90)))
+    events.append(("inventory-updates", _event(STORES[1], "SKU-002", "adjustment", -3, 91)))
+    events.append(("inventory-updates", _event(STORES[2], "SKU-003", "count", 17, 92)))
     return events
 
 
@@ -63,19 +65,26 @@ def test_stream_drains_to_the_ledger_and_picks_up_a_new_sale(stream: Settings):
     expected = ledger(opening_events())
     assert _wait_for(stream, expected), f"inventory_live never matched the ledger: {_live(stream)}"
 
-    sale = _event("S01", "SKU-004", "sale", 2, 120)
+    sale = _event(STORES[0], "SKU-004", "sale", 2, 120)
     _publish(stream, [("sales-transactions", sale)])
-    expected[("S01", "SKU-004")] -= 2
+    expected[(STORES[0], "SKU-004")] -= 2
     assert _wait_for(stream, expected), "a new sale never reached inventory_live"
     row = Warehouse(stream).query_df(
-        "SELECT last_sale_at FROM inventory_live_current WHERE store_id = 'S01' AND sku = 'SKU-004'"
+        f"SELECT last_sale_at FROM inventory_live_current WHERE store_id = '{STORES[0]}' AND sku = 'SKU-004'"
     )
     assert pd.Timestamp(row.last_sale_at.item()) == T0 + pd.Timedelta(minutes=120)
 
 
 def _event(store: str, sku: str, kind: str, quantity: int, minute: int) -> dict:
     ts = (T0 + pd.Timedelta(minutes=minute)).isoformat()
-    return {"event_id": uuid.uuid4().hex, "kind": kind, "store_id": store, "sku": sku, "quantity": quantity, "ts": ts}
+    return {
+        "event_id": uuid.uuid4().hex,
+        "kind": kind,
+        "store_id": store,
+        "sku": sku,
+        "quantity": quantity,
+        "ts": ts,
+    }
 
 
 def _publish(settings: Settings, events: list[tuple[str, dict]]) -> None:
@@ -87,7 +96,9 @@ def _publish(settings: Settings, events: list[tuple[str, dict]]) -> None:
 
 
 def _live(settings: Settings) -> dict[tuple[str, str], int]:
-    frame = Warehouse(settings).query_df("SELECT store_id, sku, on_hand FROM inventory_live_current")
+    frame = Warehouse(settings).query_df(
+        f"SELECT store_id, sku, on_hand FROM inventory_live_current WHERE store_id LIKE 'LS{RUN}-%'"
+    )
     return {(r.store_id, r.sku): int(r.on_hand) for r in frame.itertuples()}
 
 

@@ -6,7 +6,9 @@ import math
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from infra.settings import Settings
 from infra.warehouse import Warehouse, migrate
@@ -80,9 +82,13 @@ def test_a_replayed_batch_writes_the_same_state(settings: Settings):
     write_batch(settings, second, 1)
     write_batch(settings, second, 1)  # Spark replays a batch whose commit it did not see
 
-    live = Warehouse(settings).query_df("SELECT store_id, on_hand, last_sale_at FROM inventory_live_current ORDER BY store_id")
+    live = Warehouse(settings).query_df(
+        "SELECT store_id, on_hand, last_sale_at FROM inventory_live_current ORDER BY store_id"
+    )
     assert live[["store_id", "on_hand"]].to_dict("records") == [
-        {"store_id": "S1", "on_hand": 43}, {"store_id": "S2", "on_hand": -1}, {"store_id": "S3", "on_hand": 12},
+        {"store_id": "S1", "on_hand": 43},
+        {"store_id": "S2", "on_hand": -1},
+        {"store_id": "S3", "on_hand": 12},
     ]
     assert live.last_sale_at.notna().tolist() == [True, True, False], "a receipt alone is no sale"
     assert Warehouse(settings).query_df("SELECT count() AS n FROM inventory_live FINAL")["n"].item() == 3

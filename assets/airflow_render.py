@@ -1,0 +1,256 @@
+"""Render the neutral asset graph as Airflow 3 DAGs: one DAG per asset, wired by asset events.
+
+    check (sensor, reschedule) -> materialize (spark-submit spark/submit.py) -> gate -> publish (outlet)
+    [-> freshness, when the asset declares an objective]
+
+Scheduling. A source asset runs on a timetable. A derived asset's DAG is scheduled on ANY of its upstream
+assets (`AssetAny`), never on Airflow's "all updated" rule, where a rarely updated input (a weekly model)
+would hold its consumers back (apache/airflow discussion 72639); its check step decides from data versions
+whether anything it reads changed, skips when not (so no event, nothing downstream), and waits while an
+upstream partition is still due, so a diamond builds its consumer once.
+
+Choices, measured against what Airflow 3.3 offers:
+- Kafka-triggered sources (`AssetWatcher` + `MessageQueueTrigger`) need the apache-kafka and common-messaging
+  providers plus a triggerer; neither provider is installed here, and a trigger fires per message while our
+  ingest is a batch over offset ranges. Sources therefore run every `source_every` (default 15 minutes, the
+  raw_sales freshness objective).
+- Partitions travel in the event extra, not as Airflow partitioned assets: those run one partition per DAG
+  run (a 365-day backfill would start 365 JVMs) and have no mapping for our trailing windows, previous-day
+  self dependency or latest-weekly-model reads; versions already say exactly which partitions are stale.
+
+Parsing reads settings only (lake URL, home); it opens no connection and reads no data.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.sdk import DAG, Asset, AssetAny, Param, task
+from airflow.sdk.bases.sensor import PokeReturnValue
+from airflow.sdk.definitions.timetables.trigger import DeltaTriggerTimetable
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from assets import steps
+from assets.graph import AssetGraph
+from assets.model import AssetSpec
+from infra.airflow_local import SPARK_CONN_ID, settings_env
+from infra.lake import lake_url
+from infra.settings import REPO_ROOT, Settings
+
+SUBMIT_SCRIPT = REPO_ROOT / "spark" / "submit.py"
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Everything the render needs besides the graph."""
+
+    settings: Settings
+    graph_ref: str = "assets.definitions:load_graph"  # what spark/submit.py loads (--graph)
+    source_every: timedelta = timedelta(minutes=15)
+    start_date: datetime = datetime(2026, 1, 1, tzinfo=UTC)
+    spark_conn_id: str = SPARK_CONN_ID
+    bin_dir: Path = field(default_factory=lambda: Path(sys.executable).parent)  # the venv's bin
+    wait_poke_s: float = 30.0
+    wait_timeout_s: float = 3600.0
+    # Power BI reads these assets' tables: refresh its dataset once they publish (no-op without a connection).
+    powerbi_refresh_after: tuple[str, ...] = ("reorder_predictions",)
+
+    @property
+    def spark_binary(self) -> str:
+        return str(self.bin_dir / "spark-submit")
+
+    @property
+    def python(self) -> str:
+        return str(self.bin_dir / "python")
+
+
+def asset_uri(settings: Settings, spec: AssetSpec) -> str:
+    """The real location of an asset, e.g. file:///…/lake/raw/sales or s3://bucket/lake/raw/sales."""
+    return lake_url(settings, spec.storage.path)
+
+
+def airflow_asset(settings: Settings, spec: AssetSpec) -> Asset:
+    return Asset(name=spec.name, uri=asset_uri(settings, spec), group="shelfwise")
+
+
+def schedule_of(graph: AssetGraph, spec: AssetSpec, config: RenderConfig):
+    """Sources: a timetable. Derived: any one upstream asset event (its own previous day excluded)."""
+    if spec.is_source:
+        return DeltaTriggerTimetable(config.source_every)
+    upstream = sorted(set(spec.upstream_names) - {spec.name})
+    return AssetAny(*(airflow_asset(config.settings, graph[u]) for u in upstream))
+
+
+def render_dags(graph: AssetGraph, config: RenderConfig) -> dict[str, DAG]:
+    """One DAG per asset, keyed (and sorted) by asset name."""
+    return {name: render_dag(graph, graph[name], config) for name in sorted(graph.order)}
+
+
+BACKFILL_PARAMS = {
+    "date_from": Param(None, type=["null", "string"], description="first day to build (YYYY-MM-DD)"),
+    "date_to": Param(None, type=["null", "string"], description="last day to build (YYYY-MM-DD)"),
+    "force": Param(False, type="boolean", description="rebuild the range even where fresh"),
+}
+
+
+def render_dag(graph: AssetGraph, spec: AssetSpec, config: RenderConfig) -> DAG:
+    """The DAG that keeps one asset fresh: check -> materialize -> gate -> publish."""
+    settings, name = config.settings, spec.name
+    outlet = airflow_asset(settings, spec)
+    with DAG(
+        dag_id=name,
+        description=spec.description,
+        schedule=schedule_of(graph, spec, config),
+        start_date=config.start_date,
+        catchup=False,
+        max_active_runs=1,  # runs of one asset queue up; a second event then finds it up to date
+        params=dict(BACKFILL_PARAMS),
+        tags=["shelfwise", *spec.tags],
+        default_args={
+            "owner": spec.owner or "shelfwise",
+            "retries": spec.retries or 0,
+            "retry_delay": timedelta(minutes=1),
+        },
+        doc_md=f"**{name}** — {spec.description}\n\nBuilt by `{spec.job}`; lives at `{outlet.uri}`.",
+    ) as dag:
+        check = _check_task(graph, name, config)
+        materialize = _materialize_task(graph, name, config)
+        gate = _gate_task(graph, name, settings)
+        publish = _publish_task(graph, name, settings, outlet)
+        check >> materialize >> gate >> publish
+        if spec.freshness is not None:
+            publish >> _freshness_task(graph, name, settings)
+        if name in config.powerbi_refresh_after:
+            publish >> _powerbi_refresh_task()
+    return dag
+
+
+def _check_task(graph: AssetGraph, name: str, config: RenderConfig):
+    @task.sensor(
+        task_id="check",
+        mode="reschedule",
+        poke_interval=config.wait_poke_s,
+        timeout=config.wait_timeout_s,
+        retries=0,
+    )
+    def check(params=None, run_id=None) -> PokeReturnValue:
+        """Wait while an upstream is due; skip when up to date; else hand on the partitions to build."""
+        outcome = steps.check(graph, config.settings, name, run_id, dict(params or {}))
+        print(f"check {name}: {outcome.action} — {outcome.reason}")
+        if outcome.action == "skip":
+            raise AirflowSkipException(outcome.reason)
+        if outcome.action == "wait":
+            return PokeReturnValue(is_done=False)
+        result = steps.work_dir(config.settings, name, run_id) / "result.json"
+        return PokeReturnValue(
+            is_done=True, xcom_value={"partitions": ",".join(outcome.partitions), "result": str(result)}
+        )
+
+    return check()
+
+
+class AssetSparkSubmit(SparkSubmitOperator):
+    """spark-submit of spark/submit.py with shelfwise's Spark settings, worked out when the task runs.
+
+    The jar list comes from the cache folder, so it is read at run time, never while parsing the DAG file.
+    """
+
+    def __init__(self, *, settings: Settings, **kwargs):
+        super().__init__(**kwargs)
+        self.shelfwise_settings = settings
+
+    def execute(self, context):
+        from spark.session import spark_conf
+
+        conf = spark_conf(self.shelfwise_settings)
+        # master comes from the connection; S3 keys are set by the job's own session, not on a command line
+        self.conf = {k: v for k, v in conf.items() if k != "spark.master" and "s3a" not in k}
+        return super().execute(context)
+
+
+def _materialize_task(graph: AssetGraph, name: str, config: RenderConfig):
+    settings = config.settings
+    xcom = "ti.xcom_pull(task_ids='check')"
+
+    def record_failure(context) -> None:
+        exc = context.get("exception")
+        steps.record_failure(graph, settings, name, context["run_id"], f"job failed: {exc}")
+
+    return AssetSparkSubmit(
+        task_id="materialize",
+        settings=settings,
+        application=str(SUBMIT_SCRIPT),
+        conn_id=config.spark_conn_id,
+        spark_binary=config.spark_binary,
+        name=f"shelfwise-{name}",
+        application_args=[
+            "--asset",
+            name,
+            "--partitions",
+            f"{{{{ {xcom}['partitions'] }}}}",
+            "--run-id",
+            "{{ run_id }}",
+            "--result",
+            f"{{{{ {xcom}['result'] }}}}",
+            "--graph",
+            config.graph_ref,
+        ],
+        env_vars={
+            "PYSPARK_PYTHON": config.python,
+            "PYSPARK_DRIVER_PYTHON": config.python,
+            **settings_env(settings),
+        },
+        on_failure_callback=record_failure,
+    )
+
+
+def _gate_task(graph: AssetGraph, name: str, settings: Settings):
+    @task(task_id="gate", retries=0)
+    def gate(run_id=None) -> dict:
+        """Validate what was just built; a blocking failure ends the run with no event."""
+        try:
+            return steps.gate(graph, settings, name, run_id)
+        except steps.GateFailed as failed:
+            raise AirflowFailException(str(failed)) from failed
+
+    return gate()
+
+
+def _publish_task(graph: AssetGraph, name: str, settings: Settings, outlet: Asset):
+    @task(task_id="publish", outlets=[outlet])
+    def publish(run_id=None, outlet_events=None) -> dict:
+        """Record the partitions and emit the asset event carrying their versions."""
+        try:
+            extra = steps.publish(graph, settings, name, run_id)
+        except steps.NothingToPublish as nothing:
+            raise AirflowSkipException(str(nothing)) from nothing
+        outlet_events[outlet].extra = extra
+        return {"partitions": len(extra["partitions"]), "row_count": extra["row_count"]}
+
+    return publish()
+
+
+def _freshness_task(graph: AssetGraph, name: str, settings: Settings):
+    @task(task_id="freshness", trigger_rule="all_done", retries=0)
+    def freshness() -> None:
+        """Alert (fail this task) when the asset breaks its freshness objective, built this run or not."""
+        problems = steps.freshness_problems(graph, settings, name)
+        if problems:
+            raise AirflowFailException("freshness objective missed: " + "; ".join(problems))
+
+    return freshness()
+
+
+def _powerbi_refresh_task():
+    @task(task_id="powerbi_refresh", retries=2)
+    def powerbi_refresh() -> str:
+        """Ask Power BI to refresh the dataset on these tables (skips, logging why, without a connection)."""
+        from infra.powerbi import refresh_from_airflow
+
+        return refresh_from_airflow()
+
+    return powerbi_refresh()

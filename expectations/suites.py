@@ -1,0 +1,163 @@
+"""Run one asset's suite on the partitions just built: GX validation, Data Docs, `dq_results` rows, verdict.
+
+Every expectation carries `meta.severity` (block: the asset's downstream must not run; warn: recorded and
+reported) and `meta.why` (the retail failure it catches). Imported lazily by expectations.gate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from expectations.docs import GateContext, page_url
+from expectations.gate import SUITES_DIR, GateResult
+from expectations.prepare import Partition, prepare, resolve
+from infra.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from spark.context import JobContext
+
+SEVERITIES = ("block", "warn")
+SAMPLE_ROWS = 5
+
+
+@dataclass
+class Finding:
+    """One expectation evaluated on one partition."""
+
+    partition: str
+    expectation: str
+    column: str
+    severity: str
+    why: str
+    success: bool
+    observed: str
+    unexpected_count: int
+    element_count: int
+    sample_rows: list[dict]
+    report: str
+
+    def summary(self) -> dict:
+        keep = ("expectation", "partition", "column", "why", "observed", "unexpected_count", "sample_rows")
+        return {k: getattr(self, k) for k in keep}
+
+
+def load_suite(name: str) -> dict:
+    """The suite file as written (GX ExpectationSuite JSON), checked for severity and reason on every line."""
+    path = SUITES_DIR / f"{name}.json"
+    suite = json.loads(path.read_text())
+    for expectation in suite["expectations"]:
+        meta = expectation.get("meta", {})
+        if meta.get("severity") not in SEVERITIES or not meta.get("why"):
+            raise ValueError(f"{path.name}: {label(expectation)} needs meta.severity (block|warn), meta.why")
+    return suite
+
+
+def run_suite(ctx: JobContext, suite_name: str) -> GateResult:
+    """Validate each partition in ctx.partitions; blocking failures make the gate fail."""
+    suite = load_suite(suite_name)
+    config = suite.get("meta", {}).get("shelfwise", {})
+    gate = GateContext(ctx.run_id)
+    findings: list[Finding] = []
+    pages: list[dict] = []
+    try:
+        for key in ctx.partitions:
+            partition = prepare(ctx, config, key)
+            resolved = {**suite, "name": f"{suite_name}.{key}" if key else suite_name,
+                        "expectations": resolve(suite["expectations"], partition.params)}
+            result, page = gate.validate(resolved, partition.frame, f"{ctx.asset.name}_{key or 'all'}")
+            found = [_finding(r, partition, config, page_url(ctx.settings, page)) for r in result.results]
+            pages.append(_index_entry(ctx, key, page, found))
+            findings += found
+        site = gate.publish(ctx.settings, pages)
+    finally:
+        gate.close()
+    write_dq_results(ctx, suite_name, findings)
+    return verdict(suite_name, findings, site)
+
+
+def verdict(suite_name: str, findings: list[Finding], site: str) -> GateResult:
+    """Split failures by severity; the report is the page of the first blocking (else warning) failure."""
+    blocking = [f for f in findings if not f.success and f.severity == "block"]
+    warnings = [f for f in findings if not f.success and f.severity == "warn"]
+    first = (blocking or warnings)[:1]
+    return GateResult(
+        suite=suite_name, passed=not blocking, blocking=[f.summary() for f in blocking],
+        warnings=[f.summary() for f in warnings], report=first[0].report if first else site,
+        evaluated=len(findings),
+    )
+
+
+def _index_entry(ctx: JobContext, key: str, page: str, found: list[Finding]) -> dict:
+    failed = [f"{f.expectation} [{f.severity}]" for f in found if not f.success]
+    return {"page": page, "asset": ctx.asset.name, "partition": key, "run_id": ctx.run_id,
+            "success": not any(f.severity == "block" for f in found if not f.success), "failed": failed,
+            "validated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
+
+
+def label(expectation: dict) -> str:
+    """A readable name: the expectation type and the column(s) it looks at."""
+    return f"{expectation['type']}({_columns(expectation.get('kwargs', {}))})".replace("()", "")
+
+
+def _columns(kwargs: dict) -> str:
+    if "column" in kwargs:
+        return kwargs["column"]
+    if "column_A" in kwargs:
+        return f"{kwargs['column_A']}, {kwargs['column_B']}"
+    return ", ".join(kwargs.get("column_list", []))
+
+
+def _finding(result: Any, partition: Partition, config: dict, report: str) -> Finding:
+    expectation = result.expectation_config.to_json_dict()
+    details, meta = result.result or {}, expectation.get("meta", {})
+    return Finding(
+        partition=partition.key, expectation=label(expectation), column=_columns(expectation["kwargs"]),
+        severity=meta["severity"], why=meta["why"], success=bool(result.success),
+        observed=_observed(result), unexpected_count=int(details.get("unexpected_count") or 0),
+        element_count=int(details.get("element_count") or len(partition.frame)),
+        sample_rows=[] if result.success else _sample_rows(partition.frame, details, expectation, config),
+        report=report,
+    )
+
+
+def _observed(result: Any) -> str:
+    details = result.result or {}
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        return f"error: {result.exception_info.get('exception_message')}"
+    if "observed_value" in details:
+        return json.dumps(details["observed_value"], default=str)
+    if "unexpected_count" in details:
+        count, examples = details["unexpected_count"], details.get("partial_unexpected_list", [])[:3]
+        seen = f"{count} of {details.get('element_count', 0)} unexpected"
+        return seen + (f", e.g. {json.dumps(examples, default=str)}" if count else "")
+    return ""
+
+
+def _sample_rows(frame: pd.DataFrame, details: dict, expectation: dict, config: dict) -> list[dict]:
+    """A few failing rows (the suite's row keys plus the columns the expectation reads)."""
+    index = (details.get("partial_unexpected_index_list") or [])[:SAMPLE_ROWS]
+    wanted = [*config.get("row_keys", []), *_columns(expectation["kwargs"]).split(", ")]
+    columns = [c for c in dict.fromkeys(wanted) if c in frame.columns]
+    if not index or not columns:
+        return []
+    rows = frame.loc[[i for i in index if i in frame.index], columns]
+    return json.loads(rows.to_json(orient="records", date_format="iso"))
+
+
+def write_dq_results(ctx: JobContext, suite_name: str, findings: list[Finding]) -> None:
+    """One `dq_results` row per expectation and partition, for analysts (Power BI) next to the figures."""
+    validated_at = datetime.now(UTC)
+    rows = pd.DataFrame([{
+        "asset": ctx.asset.name, "partition": f.partition, "suite": suite_name, "expectation": f.expectation,
+        "column_name": f.column, "severity": f.severity, "success": f.success, "observed_value": f.observed,
+        "unexpected_count": f.unexpected_count, "element_count": f.element_count, "why": f.why,
+        "report": f.report, "run_id": ctx.run_id, "validated_at": validated_at,
+    } for f in findings])
+    if not rows.empty:
+        rows["validated_at"] = pd.to_datetime(rows["validated_at"], utc=True)
+        Warehouse(ctx.settings).insert_df("dq_results", rows)

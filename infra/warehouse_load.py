@@ -1,0 +1,236 @@
+"""Loading built asset partitions and the reference dimensions into the warehouse tables (sql/ddl).
+
+Reads the lake's Parquet with pyarrow (no Spark) and replaces whole months atomically: the month's rows
+that the load does not rebuild are copied to a staging table, the rebuilt days are inserted next to them,
+and `ALTER TABLE ... REPLACE PARTITION` swaps the month in. A rerun therefore never duplicates rows and a
+reader never sees a half-loaded day. The same sql/dml files run on chdb and on a ClickHouse server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from infra.lake import lake_fs, lake_path
+from infra.settings import Settings
+from infra.warehouse import Session, Warehouse, read_sql
+from infra.warehouse_aggregates import months_of, refresh_aggregates
+
+DATE_RANGE = (date(2010, 1, 1), date(2035, 12, 31))  # dim_date covers every day the simulator and M5 use
+KEYS = {"store_id": "store_key", "sku": "product_key"}
+
+
+def render(relative: str, **params) -> str:
+    """A sql/ file with its {placeholders} filled in."""
+    return read_sql(relative).format_map(params)
+
+
+def read_days(settings: Settings, relative: str, days: list[str]) -> pd.DataFrame:
+    """The rows of an asset's `date=` partitions, with a `date` column (missing days are skipped)."""
+    fs, frames = lake_fs(settings), []
+    for day in days:
+        path = f"{lake_path(settings, relative)}/date={day}"
+        if fs.exists(path):
+            frames.append(pq.read_table(path, filesystem=fs).to_pandas().assign(date=pd.Timestamp(day)))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def read_reference(settings: Settings, name: str) -> pd.DataFrame:
+    """One reference dimension as written by the simulator."""
+    return pq.read_table(lake_path(settings, f"reference/{name}"), filesystem=lake_fs(settings)).to_pandas()
+
+
+def replace_days(session: Session, table: str, frame: pd.DataFrame, days: list[str]) -> None:
+    """Make `table` hold exactly `frame`'s rows for `days`, month by month, atomically per month."""
+    staging = f"{table}_staging"
+    by_month: dict[int, list[str]] = {}
+    for day in days:
+        by_month.setdefault(int(day[:4] + day[5:7]), []).append(day)
+    months = (
+        pd.to_datetime(frame["date"]).dt.strftime("%Y%m").astype(int)
+        if len(frame)
+        else pd.Series([], dtype=int)
+    )
+    for month, month_days in sorted(by_month.items()):
+        session.command(render("dml/truncate_staging.sql", staging=staging))
+        quoted = ", ".join(f"'{d}'" for d in month_days)
+        session.command(
+            render("dml/stage_kept_days.sql", table=table, staging=staging, month=month, days=quoted)
+        )
+        session.insert_df(staging, frame[(months == month).to_numpy()])
+        swap = "replace_month_partition" if _staged(session, staging) else "drop_month_partition"
+        session.command(render(f"dml/{swap}.sql", table=table, staging=staging, month=month))
+    session.command(render("dml/truncate_staging.sql", staging=staging))
+
+
+def _staged(session: Session, staging: str) -> int:
+    return int(session.query_df(render("queries/select_staged_rows.sql", staging=staging))["n"].iloc[0])
+
+
+def replace_table(session: Session, table: str, frame: pd.DataFrame) -> None:
+    """Swap an unpartitioned table's whole content for `frame` (never empty: a dimension must have rows)."""
+    if frame.empty:
+        raise ValueError(f"refusing to empty {table}: its reference data has no rows")
+    staging = f"{table}_staging"
+    session.command(render("dml/truncate_staging.sql", staging=staging))
+    session.insert_df(staging, frame)
+    session.command(render("dml/replace_whole_table.sql", table=table, staging=staging))
+    session.command(render("dml/truncate_staging.sql", staging=staging))
+
+
+# --- asset tables -----------------------------------------------------------------------------------------
+
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.rename(columns=KEYS)
+    day = pd.to_datetime(frame["date"])
+    frame["date_key"] = (day.dt.year * 10_000 + day.dt.month * 100 + day.dt.day).astype("int32")
+    frame["date"] = day
+    return frame
+
+
+def inventory_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
+    frame = _keyed(read_days(settings, "curated/inventory_snapshot", days))
+    counts = [
+        "opening_on_hand",
+        "sold",
+        "returned",
+        "received",
+        "adjusted",
+        "count_variance",
+        "closing_on_hand",
+        "discrepancy_units",
+    ]
+    return frame.astype({c: "int32" for c in counts})
+
+
+def sales_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
+    """raw_sales lines with revenue, cost and profit (returns negative), keyed for the star schema."""
+    raw = read_days(settings, "raw/sales", days)
+    if raw.empty:
+        return raw
+    costs = read_reference(settings, "products").set_index("sku")["unit_cost"]
+    sign = np.where(raw["kind"] == "return", -1, 1)
+    quantity = (raw["quantity"] * sign).astype("int32")
+    revenue = quantity * raw["unit_price"] - sign * raw["discount"]
+    cost = quantity * raw["sku"].map(costs).fillna(0.0)
+    frame = raw.assign(
+        sale_id=raw["event_id"], quantity=quantity, revenue=revenue, cost=cost, profit=revenue - cost
+    )
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return _keyed(frame)[
+        [
+            "sale_id",
+            "kind",
+            "basket_id",
+            "date",
+            "date_key",
+            "ts",
+            "store_key",
+            "product_key",
+            "quantity",
+            "revenue",
+            "cost",
+            "profit",
+        ]
+    ]
+
+
+def prediction_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
+    frame = _keyed(read_days(settings, "marts/reorder_predictions", days))
+    frame["stock_out_risk_score"] = frame.pop("stock_out_probability")
+    ints = ["on_hand", "on_order", "case_pack", "min_order_units", "recommended_order_qty"]
+    return frame.astype({c: "int32" for c in ints})
+
+
+# raw_sales is a same-day input of inventory_snapshot, so every change to a sales day rebuilds that day's
+# snapshot: loading fact_sales with fact_inventory keeps it current although source assets have no load step.
+TABLE_LOADS: dict[str, list[tuple[str, Callable[[Settings, list[str]], pd.DataFrame]]]] = {
+    "fact_inventory": [("fact_inventory", inventory_rows), ("fact_sales", sales_rows)],
+    "fact_ml_predictions": [("fact_ml_predictions", prediction_rows)],
+}
+
+
+def load_asset(ctx) -> dict[str, int]:
+    """Load the partitions ctx just built into the asset's warehouse table(s); rows loaded per table."""
+    table, days = ctx.asset.warehouse_table, [d for d in ctx.partitions if d]
+    if table not in TABLE_LOADS:
+        raise KeyError(f"no loader for warehouse table {table!r} (asset {ctx.asset.name})")
+    loaded = {}
+    frames = [(name, rows(ctx.settings, days)) for name, rows in TABLE_LOADS[table]]
+    with Warehouse(ctx.settings).session() as session:
+        for name, frame in frames:
+            replace_days(session, name, frame, days)
+            loaded[name] = len(frame)
+        refresh_aggregates(session, set(loaded), months_of(days))
+    if table == "fact_inventory":  # the dimensions the facts join to stay in step with them
+        loaded |= load_dimensions(ctx.settings)
+    return loaded
+
+
+# --- dimensions -------------------------------------------------------------------------------------------
+
+
+def dimension_frames(settings: Settings) -> dict[str, pd.DataFrame]:
+    """dim_store, dim_product and dim_date as the tables hold them."""
+    stores = read_reference(settings, "stores")
+    stores.insert(0, "store_key", stores["store_id"])
+    products = read_reference(settings, "products").merge(
+        read_reference(settings, "suppliers").rename(columns={"name": "supplier"}),
+        on="supplier_id",
+        how="left",
+    )
+    products.insert(0, "product_key", products["sku"])
+    products = products.fillna(
+        {"supplier": "", "lead_time_days": 0.0, "lead_time_std_days": 0.0, "min_order_units": 0}
+    )
+    ints = {
+        "square_footage",
+        "opens_at_hour",
+        "closes_at_hour",
+        "case_pack",
+        "shelf_life_days",
+        "min_order_units",
+    }
+    for frame in (stores, products):
+        for column in ints & set(frame.columns):
+            frame[column] = frame[column].astype("int32")
+    return {"dim_store": stores, "dim_product": products, "dim_date": calendar_frame(*DATE_RANGE)}
+
+
+def calendar_frame(first: date, last: date) -> pd.DataFrame:
+    """One row per day with weekend and holiday attributes."""
+    from spark.calendar import holiday_name
+
+    days = pd.date_range(first, last, freq="D")
+    names = [holiday_name(d.date()) for d in days]
+    return pd.DataFrame(
+        {
+            "date_key": days.strftime("%Y%m%d").astype("int32"),
+            "date": days.date,
+            "year": days.year.astype("int32"),
+            "quarter": days.quarter.astype("int32"),
+            "month": days.month.astype("int32"),
+            "month_name": days.strftime("%B"),
+            "day": days.day.astype("int32"),
+            "day_of_week": (days.dayofweek + 1).astype("int32"),
+            "day_name": days.strftime("%A"),
+            "week_of_year": days.isocalendar().week.astype("int32").to_numpy(),
+            "is_weekend": days.dayofweek >= 5,
+            "is_holiday": [bool(n) for n in names],
+            "holiday_name": names,
+        }
+    )
+
+
+def load_dimensions(settings: Settings) -> dict[str, int]:
+    """Replace dim_store, dim_product and dim_date from reference/ (and the calendar); rows per table."""
+    frames = dimension_frames(settings)
+    with Warehouse(settings).session() as session:
+        for table, frame in frames.items():
+            replace_table(session, table, frame)
+    return {table: len(frame) for table, frame in frames.items()}

@@ -1,0 +1,169 @@
+"""pandera contracts for the DataFrames jobs read and write: types, nullability, ranges.
+
+A job calls `check(frame, "raw_sales")` on its output (and on inputs it does not trust) before writing,
+so a broken transform fails fast with the column and the rule named, and nothing half-valid lands in the
+lake. Works on Spark DataFrames (pandera.pyspark) and pandas frames (pandera.pandas) from one definition.
+Columns not named in a contract are allowed; the listed ones must be present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from spark.schemas import DIM_PRODUCTS, DIM_STORES, DIM_SUPPLIERS, INGEST_COLUMNS, RAW_SCHEMAS
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One column's contract: Spark SQL type name (None: any), nullability, bounds, allowed values."""
+
+    column: str
+    type: str | None
+    nullable: bool = False
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    isin: tuple = field(default=())
+
+
+class ContractViolation(ValueError):
+    """A DataFrame broke its contract; the message names every failing column and rule."""
+
+
+def _rules(columns: list[tuple[str, str]], nullable: tuple[str, ...] = (), **overrides: dict) -> list[Rule]:
+    return [Rule(c, t, c in nullable, **overrides.get(c, {})) for c, t in columns]
+
+
+_RAW_NULLABLE = ("basket_id", "terminal_id", "discount", "reason", "po_id", "supplier_id", "unit_cost")
+CONTRACTS: dict[str, list[Rule]] = {
+    "raw_sales": _rules(RAW_SCHEMAS["raw_sales"] + INGEST_COLUMNS, _RAW_NULLABLE,
+                        kind={"isin": ("sale", "return")}, quantity={"ge": 1}, unit_price={"gt": 0},
+                        discount={"ge": 0}),
+    "raw_receipts": _rules(RAW_SCHEMAS["raw_receipts"] + INGEST_COLUMNS, _RAW_NULLABLE,
+                           quantity={"gt": 0}, unit_cost={"ge": 0}),
+    "raw_inventory_updates": _rules(RAW_SCHEMAS["raw_inventory_updates"] + INGEST_COLUMNS, _RAW_NULLABLE,
+                                    kind={"isin": ("count", "adjustment")}),
+    "raw_price_changes": _rules(RAW_SCHEMAS["raw_price_changes"] + INGEST_COLUMNS, _RAW_NULLABLE,
+                                price={"gt": 0}),
+    # reference dimensions (inputs of every curated job), named as in lake_io.read_dimension
+    "stores": _rules(DIM_STORES, ("name", "city", "region", "country", "square_footage", "store_type"),
+                     opens_at_hour={"ge": 0, "le": 24}, closes_at_hour={"ge": 0, "le": 24}),
+    "products": _rules(DIM_PRODUCTS, ("name", "category", "sub_category", "brand", "supplier_id",
+                                      "shelf_life_days"),
+                       unit_cost={"ge": 0}, list_price={"gt": 0}, case_pack={"ge": 1}),
+    "suppliers": _rules(DIM_SUPPLIERS, ("name",), lead_time_days={"ge": 0}, lead_time_std_days={"ge": 0},
+                        min_order_units={"ge": 0}),
+    "inventory_snapshot": _rules(
+        [("store_id", "string"), ("sku", "string"), ("date", "date"), ("opening_on_hand", "bigint"),
+         ("sold", "bigint"), ("returned", "bigint"), ("received", "bigint"), ("adjusted", "bigint"),
+         ("closing_on_hand", "bigint"), ("discrepancy", "boolean"), ("stock_out", "boolean"),
+         ("stock_out_hours", "double"), ("days_of_cover", "double"), ("value_at_cost", "double")],
+        ("days_of_cover", "value_at_cost"),
+        opening_on_hand={"ge": 0}, sold={"ge": 0}, returned={"ge": 0}, received={"ge": 0},
+        closing_on_hand={"ge": 0}, stock_out_hours={"ge": 0, "le": 24}),
+    "daily_features": _rules(
+        [("store_id", "string"), ("sku", "string"), ("date", "date"), ("units_sold", "double"),
+         ("stock_out", "boolean"), ("lag_1", "double"), ("lag_7", "double"), ("mean_28", "double"),
+         ("price", "double"), ("promo", "boolean"), ("day_of_week", "int"), ("is_holiday", "boolean")],
+        ("lag_1", "lag_7", "mean_28"),
+        units_sold={"ge": 0}, lag_1={"ge": 0}, lag_7={"ge": 0}, mean_28={"ge": 0}, price={"gt": 0},
+        day_of_week={"ge": 1, "le": 7}),
+    "reorder_predictions": _rules(
+        [("store_id", "string"), ("sku", "string"), ("date", "date"), ("safety_stock", "double"),
+         ("reorder_point", "double"), ("recommended_order_qty", None), ("stock_out_probability", "double"),
+         ("urgency", "string")],
+        safety_stock={"ge": 0}, reorder_point={"ge": 0}, recommended_order_qty={"ge": 0},
+        stock_out_probability={"ge": 0, "le": 1}, urgency={"isin": ("low", "medium", "high", "critical")}),
+}
+
+
+def check(frame: Any, contract_name: str) -> Any:
+    """Validate a Spark or pandas DataFrame against a contract; returns it, or raises ContractViolation."""
+    if contract_name not in CONTRACTS:
+        raise KeyError(f"no contract {contract_name!r}; known: {', '.join(sorted(CONTRACTS))}")
+    rules = CONTRACTS[contract_name]
+    missing = [r.column for r in rules if r.column not in frame.columns]
+    problems = [f"column '{c}': missing" for c in missing]
+    present = [r for r in rules if r.column not in missing]
+    problems += _spark_problems(frame, contract_name, present) if _is_spark(frame) else _pandas_problems(
+        frame, contract_name, present)
+    if problems:
+        raise ContractViolation(f"{contract_name} contract violated: " + "; ".join(problems))
+    return frame
+
+
+def _is_spark(frame: Any) -> bool:
+    return type(frame).__module__.startswith("pyspark.")
+
+
+def _checks(module: Any, rule: Rule) -> list:
+    checks = [module.Check.ge(rule.ge) if rule.ge is not None else None,
+              module.Check.gt(rule.gt) if rule.gt is not None else None,
+              module.Check.le(rule.le) if rule.le is not None else None,
+              module.Check.isin(list(rule.isin)) if rule.isin else None]
+    return [c for c in checks if c is not None]
+
+
+def _spark_problems(frame: Any, name: str, rules: list[Rule]) -> list[str]:
+    import pandera.pyspark as pa
+
+    # pandera's pyspark backend crashes on a check over a column of unspecified type (its error message
+    # calls the missing dtype), so those bounds are checked here with one Spark filter each.
+    typed, untyped = [r for r in rules if r.type], [r for r in rules if not r.type]
+    schema = pa.DataFrameSchema(
+        {r.column: pa.Column(_spark_type(r.type), _checks(pa, r), nullable=r.nullable) for r in typed},
+        name=name,
+    )
+    errors = schema.validate(frame).pandera.errors
+    found = [e for kinds in errors.values() for errs in kinds.values() for e in errs]
+    problems = [f"column '{e['column']}': " + (e["check"] if e["error"].startswith("<Schema") else e["error"])
+                for e in found]
+    return problems + [p for r in untyped for p in _untyped_problems(frame, r)]
+
+
+def _untyped_problems(frame: Any, rule: Rule) -> list[str]:
+    from pyspark.sql import functions as F
+
+    column, problems = F.col(rule.column), []
+    bounds = {"ge": column >= rule.ge if rule.ge is not None else None,
+              "gt": column > rule.gt if rule.gt is not None else None,
+              "le": column <= rule.le if rule.le is not None else None}
+    for name, holds in bounds.items():
+        if holds is not None and frame.where(~holds).limit(1).count():
+            problems.append(f"column '{rule.column}': {name} {getattr(rule, name)}")
+    if not rule.nullable and frame.where(column.isNull()).limit(1).count():
+        problems.append(f"column '{rule.column}': contains null")
+    return problems
+
+
+def _pandas_problems(frame: Any, name: str, rules: list[Rule]) -> list[str]:
+    import pandera.errors
+    import pandera.pandas as pa
+
+    schema = pa.DataFrameSchema(
+        {r.column: pa.Column(_pandas_type(r.type), _checks(pa, r), nullable=r.nullable, coerce=False)
+         for r in rules}, name=name,
+    )
+    try:
+        schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.drop_duplicates(["column", "check"])
+        return [f"column '{c.column}': {c.check} (e.g. {c.failure_case!r})" for c in cases.itertuples()]
+    return []
+
+
+def _spark_type(name: str | None) -> Any:
+    from pyspark.sql import types as T
+
+    types = {"string": T.StringType(), "int": T.IntegerType(), "bigint": T.LongType(),
+             "double": T.DoubleType(), "boolean": T.BooleanType(), "timestamp": T.TimestampType(),
+             "date": T.DateType()}
+    return types[name] if name else None
+
+
+def _pandas_type(name: str | None) -> Any:
+    # pandas cannot hold a nullable int64 and numpy int at once; ints are checked as "integer" only
+    types = {"string": None, "int": None, "bigint": None, "double": "float64", "boolean": None,
+             "timestamp": None, "date": None}
+    return types[name] if name else None

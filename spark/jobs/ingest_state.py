@@ -1,0 +1,77 @@
+"""What an ingest run knows before it starts: committed offsets, the broker's latest, and the valid rules.
+
+Checkpoints live in the lake (`raw/_checkpoints/<topic>.json`), so a restarted or re-deployed job resumes from
+the offsets whose data it committed, whatever happened to its process.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from infra.lake import lake_fs, lake_path
+from infra.settings import Settings
+from spark.jobs.pos_events import Rules
+
+CHECKPOINTS = "raw/_checkpoints"
+
+Offsets = dict[int, int]  # partition -> next offset to read
+
+
+def read_checkpoint(settings: Settings, topic: str) -> Offsets:
+    """The offsets the last committed run stopped at (empty: never ingested)."""
+    fs, path = lake_fs(settings), lake_path(settings, f"{CHECKPOINTS}/{topic}.json")
+    if not fs.exists(path):
+        return {}
+    with fs.open(path, "r") as handle:
+        return {int(p): int(o) for p, o in json.load(handle)["offsets"].items()}
+
+
+def write_checkpoint(settings: Settings, topic: str, offsets: Offsets) -> None:
+    """Record the offsets whose events are committed to the lake (called last in a run)."""
+    fs, folder = lake_fs(settings), lake_path(settings, CHECKPOINTS)
+    fs.makedirs(folder, exist_ok=True)
+    body = {"topic": topic, "offsets": {str(p): o for p, o in sorted(offsets.items())},
+            "committed_at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+    with fs.open(f"{folder}/{topic}.json.tmp", "w") as handle:
+        json.dump(body, handle)
+    fs.mv(f"{folder}/{topic}.json.tmp", f"{folder}/{topic}.json")
+
+
+def latest_offsets(settings: Settings, topic: str) -> Offsets:
+    """The broker's end offset per partition of `topic` (empty when the topic does not exist)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, client_id="shelfwise-ingest")
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        ends = consumer.end_offsets([TopicPartition(topic, p) for p in sorted(partitions)])
+        return {tp.partition: offset for tp, offset in ends.items()}
+    finally:
+        consumer.close()
+
+
+def spark_offsets(topic: str, offsets: Offsets) -> str:
+    """Offsets as the Spark Kafka source wants them (-2 means the earliest still kept)."""
+    return json.dumps({topic: {str(p): offset for p, offset in sorted(offsets.items())}})
+
+
+def batch_id(start: Offsets, end: Offsets) -> str:
+    """A name for the offset range, identical when the same range is read again."""
+    return "_".join(f"p{p}-{start.get(p, 0)}-{end[p]}" for p in sorted(end))
+
+
+def load_rules(settings: Settings, now: datetime | None = None) -> Rules:
+    """Known stores and SKUs from the reference dimensions in the lake, and the accepted time window."""
+    import pyarrow.parquet as pq
+
+    fs = lake_fs(settings)
+    known = {}
+    for name, column in (("stores", "store_id"), ("products", "sku")):
+        folder = lake_path(settings, f"reference/{name}")
+        if not fs.exists(folder):
+            raise FileNotFoundError(
+                f"{folder} is missing: run `shelfwise simulate` (it writes the dimensions)"
+            )
+        known[name] = frozenset(pq.read_table(folder, filesystem=fs, columns=[column]).column(0).to_pylist())
+    return Rules(known["stores"], known["products"], now or datetime.now(UTC), settings.ingest_retention_days)

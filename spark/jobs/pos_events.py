@@ -1,0 +1,251 @@
+"""Parsing and validation rules for POS events: pure Python, no Spark, never raises on bad input.
+
+`classify` turns one Kafka message value into either a typed row (the RAW_* columns of spark/schemas.py) or
+a reason code with a detail. The ingest job applies it to Arrow batches (`classify_batch`), so the property
+tests and the job run the very same rules.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from spark.schemas import RAW_SCHEMAS, TOPICS
+
+MAX_PAYLOAD_BYTES = 4096
+CLOCK_SKEW = timedelta(minutes=5)  # a till's clock may run a little ahead
+
+OVERSIZED = "oversized_payload"
+UNPARSEABLE = "unparseable_json"
+NOT_AN_OBJECT = "not_an_object"
+MISSING_FIELD = "missing_field"
+WRONG_TYPE = "wrong_type"
+UNKNOWN_KIND = "unknown_kind"
+QUANTITY_NOT_POSITIVE = "quantity_not_positive"
+ABSURD_QUANTITY = "absurd_quantity"
+NEGATIVE_PRICE = "negative_price"
+BAD_DISCOUNT = "bad_discount"
+BAD_TIMESTAMP = "bad_timestamp"
+FUTURE_TIMESTAMP = "future_timestamp"
+EXPIRED_TIMESTAMP = "expired_timestamp"
+UNKNOWN_STORE = "unknown_store"
+UNKNOWN_SKU = "unknown_sku"
+DUPLICATE_CONFLICT = "duplicate_conflict"  # decided by the job, against rows already seen
+REASONS = (
+    OVERSIZED, UNPARSEABLE, NOT_AN_OBJECT, MISSING_FIELD, WRONG_TYPE, UNKNOWN_KIND, QUANTITY_NOT_POSITIVE,
+    ABSURD_QUANTITY, NEGATIVE_PRICE, BAD_DISCOUNT, BAD_TIMESTAMP, FUTURE_TIMESTAMP, EXPIRED_TIMESTAMP,
+    UNKNOWN_STORE, UNKNOWN_SKU, DUPLICATE_CONFLICT,
+)  # fmt: skip
+
+KINDS = {"raw_sales": ("sale", "return"), "raw_inventory_updates": ("count", "adjustment")}
+# (smallest allowed, largest allowed) quantity per asset and kind
+QUANTITY_RANGE = {
+    "raw_sales": (1, 1_000),
+    "raw_receipts": (1, 100_000),
+    ("raw_inventory_updates", "count"): (0, 100_000),
+    ("raw_inventory_updates", "adjustment"): (-10_000, 10_000),
+}
+PRICE_FIELDS = ("unit_price", "unit_cost", "price")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What a valid event must match: known stores and SKUs, and the accepted time window."""
+
+    stores: frozenset[str]
+    skus: frozenset[str]
+    now: datetime
+    retention_days: int
+
+    @property
+    def oldest(self) -> datetime:
+        return self.now - timedelta(days=self.retention_days)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A typed row when the event is good, else a reason code (one of REASONS) and a detail."""
+
+    row: dict | None
+    reason: str | None = None
+    detail: str = ""
+
+
+class _Bad(Exception):
+    def __init__(self, reason: str, detail: str):
+        self.reason, self.detail = reason, detail
+
+
+def classify(topic: str, payload: bytes | str | None, rules: Rules) -> Verdict:
+    """Parse and validate one message value of `topic`; never raises."""
+    try:
+        return Verdict(_parse(TOPICS[topic], payload, rules))
+    except _Bad as bad:
+        return Verdict(None, bad.reason, bad.detail[:500])
+    except Exception as error:  # a rule with a gap must not lose the event: quarantine it, say why
+        return Verdict(None, UNPARSEABLE, f"unexpected {type(error).__name__}: {error}"[:500])
+
+
+def _parse(asset: str, payload: bytes | str | None, rules: Rules) -> dict:
+    document = _document(payload)
+    row = {name: _typed(name, kind, document.get(name)) for name, kind in RAW_SCHEMAS[asset]}
+    kind = row.get("kind")
+    if asset in KINDS and kind not in KINDS[asset]:
+        raise _Bad(UNKNOWN_KIND, f"kind {kind!r} not in {KINDS[asset]}")
+    if "quantity" in row:
+        _check_quantity(asset, kind, row["quantity"])
+    _check_money(row)
+    _check_time(row["ts"], rules)
+    if row["store_id"] not in rules.stores:
+        raise _Bad(UNKNOWN_STORE, f"store_id {row['store_id']!r} is not in reference/stores")
+    if row["sku"] not in rules.skus:
+        raise _Bad(UNKNOWN_SKU, f"sku {row['sku']!r} is not in reference/products")
+    return row
+
+
+def _document(payload: bytes | str | None) -> dict:
+    if payload is None:
+        raise _Bad(UNPARSEABLE, "empty message value")
+    size = len(payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload)
+    if size > MAX_PAYLOAD_BYTES:
+        raise _Bad(OVERSIZED, f"{size} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        document = json.loads(payload, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise _Bad(UNPARSEABLE, str(error)) from None
+    if not isinstance(document, dict):
+        raise _Bad(NOT_AN_OBJECT, f"a JSON {type(document).__name__}, not an object")
+    return document
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _typed(name: str, kind: str, value):
+    if value is None:
+        raise _Bad(MISSING_FIELD, f"{name} is missing or null")
+    if kind == "string":
+        ok = isinstance(value, str) and value.strip() != ""
+    elif kind == "int":
+        ok = type(value) is int and -(2**31) <= value < 2**31
+    elif kind == "double":
+        ok = type(value) in (int, float) and math.isfinite(value) and abs(value) < 1e12
+        value = float(value) if ok else value
+    elif kind == "boolean":
+        ok = type(value) is bool
+    else:  # timestamp
+        return _timestamp(name, value)
+    if not ok:
+        raise _Bad(WRONG_TYPE, f"{name} should be {kind}, got {_show(value)}")
+    return value
+
+
+def _timestamp(name: str, value) -> datetime:
+    if not isinstance(value, str):
+        raise _Bad(WRONG_TYPE, f"{name} should be an ISO-8601 string, got {_show(value)}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Bad(BAD_TIMESTAMP, f"{name} {value[:40]!r} is not ISO-8601") from None
+    if parsed.tzinfo is None:
+        raise _Bad(BAD_TIMESTAMP, f"{name} {value[:40]!r} has no time zone")
+    try:
+        return parsed.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise _Bad(BAD_TIMESTAMP, f"{name} {value[:40]!r} is out of range") from None
+
+
+def _show(value) -> str:
+    return f"{type(value).__name__} {json.dumps(value)[:40]}"
+
+
+def _check_quantity(asset: str, kind: str | None, quantity: int) -> None:
+    low, high = QUANTITY_RANGE.get(asset) or QUANTITY_RANGE[(asset, kind)]
+    if quantity < low or (kind == "adjustment" and quantity == 0):
+        raise _Bad(
+            QUANTITY_NOT_POSITIVE, f"quantity {quantity} not allowed (smallest {low}, never 0 for a delta)"
+        )
+    if quantity > high:
+        raise _Bad(ABSURD_QUANTITY, f"quantity {quantity} above {high}")
+
+
+def _check_money(row: dict) -> None:
+    for name in PRICE_FIELDS:
+        if name in row and row[name] < 0:
+            raise _Bad(NEGATIVE_PRICE, f"{name} {row[name]} < 0")
+    if "discount" in row:
+        line_value = row["unit_price"] * row["quantity"]
+        if row["discount"] < 0 or row["discount"] > line_value + 1e-9:
+            raise _Bad(BAD_DISCOUNT, f"discount {row['discount']} outside 0..{line_value:.2f}")
+
+
+def _check_time(ts: datetime, rules: Rules) -> None:
+    now = rules.now.astimezone(UTC).replace(tzinfo=None)
+    if ts > now + CLOCK_SKEW:
+        raise _Bad(
+            FUTURE_TIMESTAMP, f"ts {ts.isoformat()}Z is after now {now.isoformat(timespec='seconds')}Z"
+        )
+    if ts < now - timedelta(days=rules.retention_days):
+        raise _Bad(EXPIRED_TIMESTAMP, f"ts {ts.isoformat()}Z is older than {rules.retention_days} days")
+
+
+# Verdict columns next to the event's own (inventory updates have a `reason` field of their own).
+PAYLOAD, REASON, DETAIL = "_payload", "_reason", "_detail"
+
+
+def output_columns(topic: str) -> list[tuple[str, str]]:
+    """Columns `classify_batch` returns: the RAW_* columns, where the event came from, and the verdict."""
+    source = [("kafka_partition", "int"), ("kafka_offset", "bigint"), (PAYLOAD, "string")]
+    return [*RAW_SCHEMAS[TOPICS[topic]], *source, (REASON, "string"), (DETAIL, "string")]
+
+
+def classify_batches(topic: str, rules: Rules, batches):
+    """Arrow batches of Kafka records (partition, offset, value) in, classified batches out (mapInArrow)."""
+    import pyarrow as pa
+
+    columns = output_columns(topic)
+    schema = pa.schema([(name, _ARROW[kind]()) for name, kind in columns])
+    for batch in batches:
+        out = {name: [] for name, _ in columns}
+        records = zip(batch.column("partition").to_pylist(), batch.column("offset").to_pylist(),
+                      batch.column("value").to_pylist(), strict=True)  # fmt: skip
+        for partition, offset, value in records:
+            verdict = classify(topic, value, rules)
+            row = verdict.row or {}
+            for name, _ in columns[: len(columns) - 5]:
+                out[name].append(row.get(name))
+            out["kafka_partition"].append(partition)
+            out["kafka_offset"].append(offset)
+            out[PAYLOAD].append(_text(value))
+            out[REASON].append(verdict.reason)
+            out[DETAIL].append(verdict.detail or None)
+        yield pa.RecordBatch.from_pydict(out, schema=schema)
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("utf-8", "replace")
+
+
+def _arrow_timestamp():
+    import pyarrow as pa
+
+    return pa.timestamp("us", tz="UTC")
+
+
+def _arrow(name: str):
+    def make():
+        import pyarrow as pa
+
+        return getattr(pa, name)()
+
+    return make
+
+
+_ARROW = {
+    "string": _arrow("string"), "int": _arrow("int32"), "bigint": _arrow("int64"),
+    "double": _arrow("float64"),
+    "boolean": _arrow("bool_"), "timestamp": _arrow_timestamp,
+}  # fmt: skip

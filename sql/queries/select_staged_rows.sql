@@ -1,0 +1,2 @@
+-- Rows waiting in a load's staging table.
+SELECT count() AS n FROM {staging}

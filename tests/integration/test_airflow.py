@@ -1,0 +1,245 @@
+"""Airflow 3 on a small real chain: each asset's DAG run by dag.test() — check, spark-submit, gate, publish.
+
+Real Airflow (SQLite metadata DB in a temporary AIRFLOW_HOME), real spark-submit of spark/submit.py, chdb.
+"""
+
+import atexit
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from infra.airflow_local import airflow_env, migrate_db
+from infra.settings import REPO_ROOT, Settings
+
+# Airflow reads its configuration when first imported: point it at a throw-away home before that.
+AIRFLOW_TEST_HOME = Path(tempfile.gettempdir()) / f"shelfwise-airflow-tests-{os.getpid()}"
+atexit.register(shutil.rmtree, AIRFLOW_TEST_HOME, ignore_errors=True)
+os.environ.update(
+    {
+        key: value
+        for key, value in airflow_env(
+            Settings(home=AIRFLOW_TEST_HOME), AIRFLOW_TEST_HOME, AIRFLOW_TEST_HOME / "dags"
+        ).items()
+        if key.startswith("AIRFLOW")
+    }
+)
+
+pytestmark = pytest.mark.airflow
+
+CHAIN = Path(__file__).resolve().parent / "airflow_chain.py"
+GRAPH_REF = f"{CHAIN}:GRAPH"
+DAG_FILE = '''"""The test chain, rendered like dags/shelfwise_assets.py renders the real graph."""
+from pathlib import Path
+
+from assets.airflow_render import RenderConfig, render_dags
+from infra.settings import Settings
+from spark.submit import load_graph_ref
+
+settings = Settings(home=Path({home!r}), lake_url="", clickhouse_url="")
+globals().update(render_dags(load_graph_ref({ref!r}), RenderConfig(settings, graph_ref={ref!r})))
+'''
+DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"]
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    """(settings, graph, dags) for the chain, with a migrated Airflow DB and warehouse."""
+    from infra.warehouse import Warehouse, migrate
+
+    home = tmp_path_factory.mktemp("airflow-chain") / "home"
+    settings = Settings(home=home, lake_url="", clickhouse_url="")
+    migrate(Warehouse(settings))
+    dags_folder = AIRFLOW_TEST_HOME / "dags"
+    dags_folder.mkdir(parents=True, exist_ok=True)
+    (dags_folder / "shelfwise_chain.py").write_text(DAG_FILE.format(home=str(home), ref=GRAPH_REF))
+    migrate_db({}, AIRFLOW_TEST_HOME / "migrate.log")
+
+    from assets.airflow_render import RenderConfig, render_dags
+    from spark.submit import load_graph_ref
+
+    graph = load_graph_ref(GRAPH_REF)
+    return (
+        settings,
+        graph,
+        render_dags(graph, RenderConfig(settings, graph_ref=GRAPH_REF)),
+        chain_module().write_sales,
+    )
+
+
+def run(dag) -> dict[str, str]:
+    """One dag.test() run; the state of each task."""
+    run = dag.test()
+    return {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+
+
+def events(asset: str) -> list[dict]:
+    """The extras of every event recorded for the asset, oldest first."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        query = (
+            select(AssetEvent.extra)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.name == asset)
+            .order_by(AssetEvent.id)
+        )
+        return [dict(extra) for extra in session.scalars(query)]
+
+
+def test_chain_builds_once_then_skips_then_builds_only_the_new_day(chain):
+    from assets.event_extra import AssetEventExtra
+    from assets.records import MaterializationStore
+    from infra.warehouse import Warehouse
+
+    settings, graph, dags, write_sales = chain
+    write_sales(settings, DAYS)
+    for name in graph.order:
+        states = run(dags[name])
+        assert states == dict.fromkeys(("check", "materialize", "gate", "publish"), "success"), name
+        (extra,) = events(name)
+        AssetEventExtra.model_validate(extra)
+        assert extra["partitions"] == DAYS
+    assert events("totals")[0]["input_versions"]["raw"] == events("raw")[0]["data_versions"]
+
+    # Nothing changed: the source asks for news and publishes nothing; consumers stop at check.
+    assert run(dags["raw"])["publish"] == "skipped"
+    for name in ("totals", "rolling"):
+        assert run(dags[name]) == dict.fromkeys(("check", "materialize", "gate", "publish"), "skipped")
+    assert [len(events(name)) for name in graph.order] == [1, 1, 1]
+
+    write_sales(settings, DAYS + ["2026-03-04"])
+    for name in graph.order:
+        assert run(dags[name])["publish"] == "success", name
+        assert events(name)[-1]["partitions"] == ["2026-03-04"]
+    assert events("rolling")[-1]["input_versions"]["totals"].keys() == {
+        "2026-03-02",
+        "2026-03-03",
+        "2026-03-04",
+    }
+
+    latest = MaterializationStore(Warehouse(settings)).latest_successes()
+    assert set(latest) == {(a, d) for a in graph.order for d in DAYS + ["2026-03-04"]}
+    assert latest[("rolling", "2026-03-04")].run_id.startswith("manual__")
+    assert latest[("totals", "2026-03-01")].row_count == 2
+
+
+class Api:
+    """A small client of Airflow's REST API (v2), logged in as the standalone admin."""
+
+    def __init__(self, port: int, password: str):
+        self.base = f"http://127.0.0.1:{port}"
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        token = self.call("POST", "/auth/token", {"username": "admin", "password": password}, auth=False)
+        self.token = token["access_token"]
+
+    def call(self, method: str, path: str, body: dict | None = None, auth: bool = True) -> dict:
+        request = urllib.request.Request(
+            self.base + path, method=method, data=json.dumps(body).encode() if body else None
+        )
+        request.add_header("Content-Type", "application/json")
+        if auth:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        with self.opener.open(request, timeout=30) as response:
+            return json.load(response)
+
+
+def wait_for(what: str, probe, timeout_s: float = 240.0, every_s: float = 3.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(every_s)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+def chain_module():
+    """tests/integration/airflow_chain.py, loaded the way spark/submit.py loads it."""
+    if "airflow_chain" not in sys.modules:
+        from spark.submit import load_graph_ref
+
+        load_graph_ref(GRAPH_REF)
+    return sys.modules["airflow_chain"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def standalone(tmp_path_factory):
+    """Airflow standalone (scheduler, dag-processor, triggerer, API) on the real DAG file plus the chain."""
+    from infra.airflow_local import AirflowStandalone, admin_password
+    from infra.warehouse import Warehouse, migrate
+
+    home = tmp_path_factory.mktemp("airflow-standalone") / "home"
+    settings = Settings(
+        home=home, lake_url="", clickhouse_url="", airflow_port=free_port(), service_start_timeout_s=240
+    )
+    migrate(Warehouse(settings))
+    dags_folder = home / "dags"
+    dags_folder.mkdir(parents=True)
+    (dags_folder / "shelfwise_assets.py").symlink_to(REPO_ROOT / "dags" / "shelfwise_assets.py")
+    (dags_folder / "shelfwise_chain.py").write_text(DAG_FILE.format(home=str(home), ref=GRAPH_REF))
+    service = AirflowStandalone(settings, dags_folder)
+    service.start()
+    try:
+        yield settings, Api(settings.airflow_port, admin_password(settings))
+    finally:
+        service.stop()
+
+
+def test_rest_api_shows_every_declared_asset_with_its_producer_and_consumers(standalone):
+    from assets.definitions import load_graph
+
+    _, api = standalone
+    graph = load_graph()
+
+    def declared_assets():
+        assets = {a["name"]: a for a in api.call("GET", "/api/v2/assets?limit=100")["assets"]}
+        return assets if set(graph.order) <= set(assets) else None
+
+    assets = wait_for("the dag-processor to register every asset", declared_assets)
+    assert api.call("GET", "/api/v2/importErrors")["total_entries"] == 0
+    for name in graph.order:
+        consumers = {d["dag_id"] for d in assets[name]["scheduled_dags"]}
+        assert consumers == set(graph.downstream(name)), name
+        assert {t["dag_id"] for t in assets[name]["producing_tasks"]} == {name}
+
+
+def test_scheduler_runs_the_downstream_dags_from_asset_events(standalone):
+    settings, api = standalone
+    chain_module().write_sales(settings, DAYS)
+
+    def chain_dags_parsed():
+        try:
+            return all(api.call("GET", f"/api/v2/dags/{dag_id}") for dag_id in ("raw", "totals", "rolling"))
+        except urllib.error.HTTPError:
+            return False
+
+    wait_for("the dag-processor to parse the chain", chain_dags_parsed)
+    for dag_id in ("raw", "totals", "rolling"):
+        api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+    api.call("POST", "/api/v2/dags/raw/dagRuns", {"logical_date": None})
+
+    def rolling_done():
+        runs = api.call("GET", "/api/v2/dags/rolling/dagRuns?state=success")["dag_runs"]
+        return runs or None
+
+    (run,) = wait_for("rolling to run from totals' asset event", rolling_done, timeout_s=300)
+    assert run["run_type"] == "asset_triggered"
+    events = api.call("GET", "/api/v2/assets/events?source_dag_id=rolling")["asset_events"]
+    assert events and events[-1]["extra"]["partitions"] == DAYS

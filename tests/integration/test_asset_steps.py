@@ -1,0 +1,177 @@
+"""The steps every asset DAG runs (check, build, gate, publish), in-process on a diamond: lake files, chdb.
+
+raw -> totals, raw -> lines, (totals, lines) -> basket: one change to raw must build basket once, after both.
+"""
+
+import contextlib
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assets import steps
+from assets.graph import build_graph
+from assets.model import AssetSpec, Freshness, Lake
+from assets.records import MaterializationStore
+from infra.lake import lake_path, write_partition_versions
+from infra.warehouse import Warehouse, migrate
+from spark.context import JobResult
+
+DAYS = ["2026-03-01", "2026-03-02"]
+
+
+def till_export(ctx) -> JobResult:
+    root = Path(lake_path(ctx.settings))
+    sales = pd.read_csv(root / "incoming.csv", dtype={"day": str})
+    versions = {}
+    for day, rows in sales.groupby("day"):
+        out = root / "raw" / f"date={day}"
+        out.mkdir(parents=True, exist_ok=True)
+        rows.to_parquet(out / "part-0.parquet", index=False)
+        versions[day] = hashlib.sha256(rows.to_csv(index=False).encode()).hexdigest()[:16]
+    write_partition_versions(ctx.settings, "raw", versions)
+    return JobResult(len(sales), partition_versions=versions)
+
+
+def per_day(column: str, how: str):
+    def job(ctx) -> JobResult:
+        root, rows = Path(lake_path(ctx.settings)), {}
+        for day in ctx.partitions:
+            frame = pd.read_parquet(root / "raw" / f"date={day}")
+            out = root / ctx.asset.name / f"date={day}"
+            out.mkdir(parents=True, exist_ok=True)
+            frame.groupby("store", as_index=False)[column].agg(how).to_parquet(out / "p.parquet", index=False)
+            rows[day] = frame["store"].nunique()
+        return JobResult(sum(rows.values()), rows_by_partition=rows)
+
+    return job
+
+
+def basket(ctx) -> JobResult:
+    root = Path(lake_path(ctx.settings))
+    rows = {}
+    for day in ctx.partitions:
+        units = pd.read_parquet(root / "totals" / f"date={day}")
+        lines = pd.read_parquet(root / "lines" / f"date={day}")
+        out = root / "basket" / f"date={day}"
+        out.mkdir(parents=True, exist_ok=True)
+        units.merge(lines, on="store", suffixes=("_units", "_lines")).to_parquet(
+            out / "p.parquet", index=False
+        )
+        rows[day] = len(units)
+    return JobResult(sum(rows.values()), rows_by_partition=rows)
+
+
+GRAPH = build_graph(
+    [
+        AssetSpec("raw", "till export", till_export, Lake("raw")),
+        AssetSpec("totals", "units", per_day("qty", "sum"), Lake("totals"), ("raw",), code_version="1"),
+        AssetSpec("lines", "lines", per_day("qty", "count"), Lake("lines"), ("raw",), code_version="1"),
+        AssetSpec("basket", "units per line", basket, Lake("basket"), ("totals", "lines")),
+    ]
+)
+
+
+def write_sales(settings, days):
+    rows = [{"day": d, "store": s, "qty": i + 1} for i, d in enumerate(days) for s in ("S1", "S2")]
+    Path(lake_path(settings)).mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(Path(lake_path(settings)) / "incoming.csv", index=False)
+
+
+def materialize(settings, asset: str, run_id: str) -> steps.CheckOutcome:
+    """One DAG run's steps, as the Airflow tasks call them; returns what check decided."""
+    outcome = steps.check(GRAPH, settings, asset, run_id)
+    if outcome.action != "build":
+        return outcome
+    work = steps.work_dir(settings, asset, run_id)
+    steps.build(GRAPH, settings, asset, outcome.partitions, run_id, work / "result.json")
+    steps.gate(GRAPH, settings, asset, run_id)
+    with contextlib.suppress(steps.NothingToPublish):  # a source run that ingested nothing new
+        steps.publish(GRAPH, settings, asset, run_id)
+    return outcome
+
+
+@pytest.fixture
+def diamond(settings):
+    migrate(Warehouse(settings))
+    write_sales(settings, DAYS)
+    for asset in GRAPH.order:
+        assert materialize(settings, asset, f"first-{asset}").action == "build"
+    return settings
+
+
+def test_the_consumer_of_a_diamond_waits_for_its_second_input_then_builds_once(diamond):
+    settings = diamond
+    write_sales(settings, DAYS + ["2026-03-03"])
+    materialize(settings, "raw", "r2")
+    assert materialize(settings, "totals", "t2").partitions == ("2026-03-03",)
+    waiting = steps.check(GRAPH, settings, "basket", "b2")  # triggered by totals' event
+    assert waiting.action == "wait" and "lines 2026-03-03" in waiting.reason
+    materialize(settings, "lines", "l2")
+    assert materialize(settings, "basket", "b2").partitions == ("2026-03-03",)
+    second = steps.check(GRAPH, settings, "basket", "b3")  # triggered by lines' event
+    assert second.action == "skip"
+
+
+def test_an_ingested_but_unpublished_source_holds_its_consumers(diamond):
+    settings = diamond
+    write_sales(settings, DAYS + ["2026-03-03"])
+    work = steps.work_dir(settings, "raw", "r2")
+    steps.check(GRAPH, settings, "raw", "r2")
+    steps.build(GRAPH, settings, "raw", (), "r2", work / "result.json")
+    assert steps.check(GRAPH, settings, "totals", "t2").action == "wait"
+
+
+def test_backfill_params_force_a_range_and_a_failed_build_is_recorded(diamond):
+    settings = diamond
+    forced = steps.check(
+        GRAPH, settings, "totals", "t2", {"date_from": "2026-03-02", "date_to": "2026-03-02", "force": True}
+    )
+    assert forced.partitions == ("2026-03-02",)
+    assert steps.record_failure(GRAPH, settings, "totals", "t2", "job failed: disk full") == 1
+    attempts = MaterializationStore(Warehouse(settings)).latest_attempts()
+    failed = attempts[(attempts.asset == "totals") & (attempts.status == "failed")]
+    assert list(failed.partition) == ["2026-03-02"] and "disk full" in failed.message.iloc[0]
+
+
+def test_freshness_objective_is_reported_for_its_asset_only(settings):
+    migrate(Warehouse(settings))
+    watched = build_graph(
+        [
+            AssetSpec(
+                "raw", "till export", till_export, Lake("raw"), freshness=Freshness(max_lag_minutes=15)
+            ),
+            AssetSpec("totals", "units", per_day("qty", "sum"), Lake("totals"), ("raw",), code_version="1"),
+        ]
+    )
+    problems = steps.freshness_problems(watched, settings, "raw")
+    assert problems == ["raw: last built never, objective 15 min"]
+    assert steps.freshness_problems(watched, settings, "totals") == []
+
+
+def test_submit_entry_point_runs_the_job_and_writes_its_result(settings, monkeypatch, tmp_path):
+    from infra.settings import get_settings
+    from spark import submit
+
+    for key, value in {"SHELFWISE_HOME": str(settings.home), "SHELFWISE_LAKE_URL": settings.lake}.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    write_sales(settings, DAYS)
+    graph_ref = f"{Path(__file__).resolve()}:GRAPH"
+    result = tmp_path / "result.json"
+    try:
+        assert (
+            submit.main(["--asset", "raw", "--run-id", "r1", "--result", str(result), "--graph", graph_ref])
+            == 0
+        )
+        assert (
+            submit.main(["--asset", "nope", "--run-id", "r1", "--result", str(result), "--graph", graph_ref])
+            == 2
+        )
+    finally:
+        get_settings.cache_clear()
+    written = json.loads(result.read_text())
+    assert written["row_count"] == 4 and sorted(written["partition_versions"]) == DAYS
+    assert submit.parse_args(["--asset", "a", "--run-id", "r", "--result", "x"]).graph == submit.DEFAULT_GRAPH

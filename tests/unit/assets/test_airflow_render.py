@@ -1,0 +1,152 @@
+"""The DAG file and the render layer: one DAG per asset, any-of schedules, cheap parsing, a pinned shape."""
+
+import atexit
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from infra.airflow_local import airflow_env
+from infra.settings import REPO_ROOT, Settings
+
+# Airflow reads its configuration when first imported: point it at a throw-away home before that.
+AIRFLOW_TEST_HOME = Path(tempfile.gettempdir()) / f"shelfwise-airflow-tests-{os.getpid()}"
+atexit.register(shutil.rmtree, AIRFLOW_TEST_HOME, ignore_errors=True)
+os.environ.update(
+    {
+        key: value
+        for key, value in airflow_env(
+            Settings(home=AIRFLOW_TEST_HOME), AIRFLOW_TEST_HOME, AIRFLOW_TEST_HOME / "dags"
+        ).items()
+        if key.startswith("AIRFLOW")
+    }
+)
+
+pytestmark = pytest.mark.airflow
+
+DAGS = REPO_ROOT / "dags"
+SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "airflow_dags.json"
+
+
+def dag_bag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS))
+
+
+@pytest.fixture(scope="module")
+def bag():
+    return dag_bag()
+
+
+def upstream_names(dag) -> set[str]:
+    """The asset names a DAG's schedule listens to (empty for a timetable)."""
+    from airflow.sdk import AssetAny
+
+    condition = getattr(dag.timetable, "asset_condition", None)
+    if condition is None:
+        return set()
+    assert isinstance(condition, AssetAny), f"{dag.dag_id} must trigger on ANY upstream, got {condition!r}"
+    return {asset.name for asset in condition.objects}
+
+
+def test_dag_file_imports_cleanly_with_one_dag_per_declared_asset(bag):
+    from assets.definitions import load_graph
+
+    graph = load_graph()
+    assert bag.import_errors == {}
+    assert sorted(bag.dag_ids) == sorted(graph.order)
+    for name in graph.order:
+        spec = graph[name]
+        assert upstream_names(bag.dags[name]) == set(spec.upstream_names) - {name}
+        outlets = [o for t in bag.dags[name].tasks for o in t.outlets]
+        assert [o.name for o in outlets] == [name], "only publish emits, and only this asset"
+
+
+def test_parsing_makes_no_database_query_connection_lookup_or_lake_access(monkeypatch):
+    from airflow import settings as airflow_settings
+    from airflow.sdk import BaseHook
+    from sqlalchemy import event
+
+    queries, lookups = [], []
+
+    def count(*args, **kwargs):
+        queries.append(args[2] if len(args) > 2 else "?")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the DAG file touched the warehouse or the lake while parsing")
+
+    monkeypatch.setattr(BaseHook, "get_connection", classmethod(lambda cls, conn_id: lookups.append(conn_id)))
+    monkeypatch.setattr("infra.warehouse.Warehouse.session", refuse)
+    monkeypatch.setattr("infra.lake.lake_fs", refuse)
+    event.listen(airflow_settings.engine, "before_cursor_execute", count)
+    try:
+        bag = dag_bag()
+    finally:
+        event.remove(airflow_settings.engine, "before_cursor_execute", count)
+    assert bag.import_errors == {}
+    assert queries == [] and lookups == []
+
+
+def shape(bag, settings_lake: str) -> dict:
+    """dag id -> schedule, tasks with their downstream tasks and outlets (URIs relative to the lake)."""
+    snapshot = {}
+    for dag_id in sorted(bag.dag_ids):
+        dag = bag.dags[dag_id]
+        upstream = sorted(upstream_names(dag))
+        snapshot[dag_id] = {
+            "schedule": {"any_of": upstream} if upstream else repr(dag.timetable),
+            "params": sorted(dag.params),
+            "tasks": {
+                t.task_id: {
+                    "type": type(t).__name__,
+                    "downstream": sorted(t.downstream_task_ids),
+                    "outlets": [o.uri.removeprefix(settings_lake) for o in t.outlets],
+                }
+                for t in sorted(dag.tasks, key=lambda t: t.task_id)
+            },
+        }
+    return snapshot
+
+
+def test_generated_dags_match_the_snapshot(bag):
+    """Pins dag ids, tasks, wiring, schedules and outlets; rewrite with SHELFWISE_UPDATE_SNAPSHOTS=1."""
+    from infra.settings import get_settings
+
+    current = shape(bag, get_settings().lake)
+    if os.environ.get("SHELFWISE_UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+        SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    assert current == json.loads(SNAPSHOT.read_text())
+
+
+def test_asset_uris_name_the_real_lake_location(tmp_path):
+    from assets.airflow_render import asset_uri
+    from assets.definitions import load_graph
+
+    graph = load_graph()
+    file_lake = Settings(home=tmp_path, lake_url="")
+    s3_lake = Settings(home=tmp_path, lake_url="s3://shelfwise/lake")
+    assert (
+        asset_uri(file_lake, graph["raw_sales"]) == (tmp_path / "lake" / "raw" / "sales").resolve().as_uri()
+    )
+    assert asset_uri(s3_lake, graph["daily_features"]) == "s3://shelfwise/lake/curated/daily_features"
+
+
+def test_event_extra_shape_is_validated():
+    from pydantic import ValidationError
+
+    from assets.event_extra import AssetEventExtra, event_extra
+    from assets.records import Record
+
+    record = Record("run-1", "totals", "2026-03-01", "success", "v1", "c1", {"raw": {"2026-03-01": "r1"}}, 2)
+    extra = event_extra("totals", "run-1", "c1", [record], {})
+    assert extra["partitions"] == ["2026-03-01"] and extra["input_versions"] == {"raw": {"2026-03-01": "r1"}}
+    assert extra["gate"]["passed"] is True
+    with pytest.raises(ValidationError):
+        AssetEventExtra.model_validate({**extra, "row_count": -1})
+    with pytest.raises(ValidationError):
+        AssetEventExtra.model_validate({**extra, "partitions": []})
