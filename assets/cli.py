@@ -70,6 +70,13 @@ def status() -> None:
     console.print(plan_table(runner.plan()))
     for line in freshness_violations(runner):
         console.print(f"[red]freshness:[/red] {line}")
+    attempts = runner.store.latest_attempts()
+    failed = attempts[attempts.status != "success"]
+    for row in failed.head(20).itertuples():  # the message names the failing expectation and its report
+        console.print(f"[red]failed:[/red] {row.asset} {row.partition}: {row.message}")
+    if len(failed) > 20:
+        console.print(f"[red]failed:[/red] … and {len(failed) - 20} more partitions")
+    console.print(f"data docs: {runner.settings.lake}/reports/data-docs/index.html")
 
 
 def lineage(asset: Annotated[str | None, typer.Argument()] = None,

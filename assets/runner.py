@@ -18,7 +18,14 @@ from rich.console import Console
 from assets.graph import AssetGraph
 from assets.model import AssetSpec, PreviousDay
 from assets.records import Latest, MaterializationStore, Record
-from assets.versions import AssetPlan, PartitionPlan, VersionState, code_version_of, plan_derived, plan_source
+from assets.versions import (
+    AssetPlan,
+    PartitionPlan,
+    VersionState,
+    code_version_of,
+    plan_derived,
+    plan_source,
+)
 from infra.lake import read_partition_versions
 from infra.settings import Settings
 from infra.warehouse import Warehouse
@@ -165,6 +172,7 @@ class Runner:
                 latest[(spec.name, r.partition)] = r
         # A rejected day stays out of the plan: consumers keep the last validated version, or wait.
         state.versions[spec.name] = {k: v for k, v in observed.items() if k not in rejected}
+        state.rejected[spec.name] = set(rejected)
         for key in rejected:
             if (spec.name, key) in latest:
                 state.versions[spec.name][key] = latest[(spec.name, key)].data_version

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from assets.graph import AssetGraph, derived_partitions, input_keys
-from assets.model import AssetSpec
+from assets.model import AssetSpec, LatestBefore, SameDay
 from assets.records import InputVersions, Latest
 
 Status = Literal["fresh", "stale", "missing", "waiting"]
@@ -70,6 +70,7 @@ class VersionState:
     """The data version every asset partition has (or will have once this plan has run)."""
 
     versions: dict[str, dict[str, str]] = field(default_factory=dict)
+    rejected: dict[str, set[str]] = field(default_factory=dict)  # partitions a gate turned down this run
 
     def available(self, asset: str) -> list[str]:
         return sorted(self.versions.get(asset, {}))
@@ -106,18 +107,20 @@ def plan_derived(
     partitions = []
     for key in derived_partitions(graph, spec.name, available):
         available[spec.name] = state.available(spec.name)
-        plan = _plan_partition(spec, key, available, state, latest, code_version, force(key))
+        plan = _plan_partition(graph, spec, key, available, state, latest, code_version, force(key))
         partitions.append(plan)
         if plan.status != "waiting":
             state.set(spec.name, key, plan.data_version)
     return AssetPlan(spec.name, code_version, partitions)
 
 
-def _plan_partition(spec, key, available, state, latest, code_version, forced) -> PartitionPlan:
+def _plan_partition(graph, spec, key, available, state, latest, code_version, forced) -> PartitionPlan:
     inputs: InputVersions = {}
     for up in spec.upstream:
         keys = input_keys(spec, up, key, available.get(up.asset, []))
-        if not keys and up.asset != spec.name:
+        if key in state.rejected.get(up.asset, ()) and isinstance(up.mapping, SameDay):
+            return PartitionPlan(key, "waiting", f"{up.asset} {key} was rejected by its gate", "")
+        if not keys and not may_be_empty(graph, spec, up):
             return PartitionPlan(key, "waiting", f"no {up.asset} partition for it yet", "")
         inputs[up.asset] = {k: state.versions[up.asset][k] for k in keys}
     version = derived_version(spec.name, key, code_version, inputs)
@@ -132,6 +135,17 @@ def _plan_partition(spec, key, available, state, latest, code_version, forced) -
     if forced:
         return PartitionPlan(key, "stale", "forced rebuild", version, inputs)
     return PartitionPlan(key, "fresh", "", record.data_version, inputs)
+
+
+def may_be_empty(graph: AssetGraph, spec: AssetSpec, up) -> bool:
+    """Inputs a partition may build without: its own previous day (the first day of a ledger), a source's
+    day without events (no delivery that day: the day appears, and turns the partition stale, if events
+    arrive), and the latest model before the day (the job falls back to a labelled baseline)."""
+    return (
+        up.asset == spec.name
+        or (graph[up.asset].is_source and isinstance(up.mapping, SameDay))
+        or isinstance(up.mapping, LatestBefore)
+    )
 
 
 def explain_inputs(before: InputVersions, now: InputVersions) -> str:

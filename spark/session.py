@@ -70,6 +70,7 @@ def get_spark(settings: Settings, app_name: str = "shelfwise"):
 
     # pyspark takes the Python workers' interpreter from the environment when the session starts in-process.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local services bind to loopback, Spark too
     builder = SparkSession.builder.appName(app_name)
     for key, value in spark_conf(settings).items():
         builder = builder.config(key, value)

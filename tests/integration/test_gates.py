@@ -180,7 +180,7 @@ def test_a_source_day_rejected_by_its_gate_is_recorded_and_held_back(settings):
     """raw_sales is gated too: a day with an unknown store fails and its consumer waits; good days flow."""
     from tests.unit.expectations.test_suites import raw_sales as sales_day
 
-    days = ["2026-03-09", "2026-03-10"]
+    days = ["2026-03-09", "2026-03-10", "2026-03-11"]
 
     def ingest(ctx) -> JobResult:
         root, versions = Path(lake_path(ctx.settings)), {}
@@ -210,6 +210,7 @@ def test_a_source_day_rejected_by_its_gate_is_recorded_and_held_back(settings):
         frame.to_parquet(root / name / "part-0.parquet", index=False)
 
     report = outcomes(Runner(graph, settings).materialize())
-    assert report["raw_sales"].built == [days[0]] and report["raw_sales"].failed == [days[1]]
+    assert report["raw_sales"].built == [days[0], days[2]] and report["raw_sales"].failed == [days[1]]
     assert "gate raw_sales failed" in report["raw_sales"].message and "store_known" in report["raw_sales"].message
-    assert report["daily_totals"].built == [days[0]], "the rejected day is not consumed"
+    assert report["daily_totals"].built == [days[0], days[2]], "the rejected day is not consumed"
+    assert report["daily_totals"].waiting == 1
