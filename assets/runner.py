@@ -191,8 +191,7 @@ class Runner:
         gate = validate(self._context(spec, tuple(p.key for p in changed), run_id))
         if gate.passed:
             return {}, gate.summary()
-        names = ", ".join(sorted({f["expectation"] for f in gate.blocking})) or "blocking expectation"
-        why = f"gate {gate.suite} failed: {names}" + (f" (report: {gate.report})" if gate.report else "")
+        why = gate.failure_message()
         days = gate.failed_partitions or [p.key for p in changed]
         return {day: why for day in days}, gate.summary()
 
@@ -254,8 +253,7 @@ def build_and_gate(ctx, plan: AssetPlan, chosen: list[PartitionPlan]) -> tuple[l
         message = f"{type(exc).__name__}: {exc}"
         return [_record(ctx, plan, p, "failed", started, message=message) for p in chosen], False
     rejected = rejected_partitions(ctx.asset, gate, [p.key for p in chosen])
-    names = ", ".join(sorted({f["expectation"] for f in gate.blocking})) or "blocking expectation"
-    message = f"gate {gate.suite} failed: {names}" + (f" (report: {gate.report})" if gate.report else "")
+    message = gate.failure_message()
     passed = tuple(p.key for p in chosen if p.key not in rejected)
     if passed and ctx.asset.warehouse_table:
         from infra.warehouse_load import load_asset

@@ -157,8 +157,7 @@ def gate(graph: AssetGraph, settings: Settings, asset: str, run_id: str) -> dict
     outcome = validate(JobContext(graph, graph[asset], keys, settings, run_id))
     _write_json(work / "gate.json", outcome.summary())
     if not outcome.passed:
-        names = ", ".join(f["expectation"] for f in outcome.blocking) or "blocking expectation"
-        message = f"gate {outcome.suite} failed for {asset} {compress_keys(list(keys))}: {names}"
+        message = f"{asset} {compress_keys(list(keys))}: {outcome.failure_message()}"
         record_failure(graph, settings, asset, run_id, message, outcome.summary())
         raise GateFailed(message)
     return outcome.summary()

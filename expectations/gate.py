@@ -28,6 +28,11 @@ class GateResult:
         """The partitions with a blocking failure (the others of the batch passed their checks)."""
         return sorted({f["partition"] for f in self.blocking if "partition" in f})
 
+    def failure_message(self) -> str:
+        """One line naming the blocking expectations and where the report is (CLI, task log, records)."""
+        names = ", ".join(sorted({f["expectation"] for f in self.blocking})) or "blocking expectation"
+        return f"gate {self.suite} failed: {names}" + (f" (report: {self.report})" if self.report else "")
+
     def summary(self) -> dict:
         return {
             "suite": self.suite,

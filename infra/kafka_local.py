@@ -11,11 +11,13 @@ import logging
 import shutil
 import subprocess
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from infra import local_process
 from infra.local_service import LocalService
+from infra.settings import Settings
+from spark.schemas import DEAD_LETTER_TOPIC, TOPICS
 
 LOG4J_CONFIG = Path(__file__).resolve().parent / "kafka" / "log4j2.properties"
 JVM_OPTIONS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"]
@@ -158,3 +160,23 @@ def _quiet_kafka_client():
         yield
     finally:
         logger.setLevel(level)
+
+
+def ensure_topics(settings: Settings, partitions: int = 3) -> list[str]:
+    """Create the POS topics and the dead-letter topic when missing; returns the ones created."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="shelfwise-topics")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [t for t in [*TOPICS, DEAD_LETTER_TOPIC] if t not in existing]
+        if wanted:
+            with suppress(TopicAlreadyExistsError):  # another producer may win the race; fine
+                admin.create_topics(
+                    [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in wanted]
+                )
+        return wanted
+    finally:
+        admin.close()

@@ -6,7 +6,7 @@ so the aggregates follow the same rule: stage the month's aggregate, then swap i
 
 from __future__ import annotations
 
-from infra.warehouse import Session, read_sql
+from infra.warehouse import Session, read_sql, swap_in_month
 
 # aggregate table -> the fact tables it reads
 AGGREGATES = {
@@ -28,17 +28,9 @@ def refresh_aggregates(session: Session, facts: set[str], months: set[int]) -> l
     for aggregate, sources in AGGREGATES.items():
         if not facts & set(sources):
             continue
-        staging = f"{aggregate}_staging"
         for month in sorted(months):
-            session.command(f"TRUNCATE TABLE IF EXISTS {staging}")
+            session.command(read_sql("dml/truncate_staging.sql").format(staging=f"{aggregate}_staging"))
             session.command(read_sql(f"dml/stage_{aggregate}.sql").format(month=month))
-            staged = int(
-                session.query_df(read_sql("queries/select_staged_rows.sql").format(staging=staging))[
-                    "n"
-                ].iloc[0]
-            )
-            swap = "replace_month_partition" if staged else "drop_month_partition"
-            session.command(read_sql(f"dml/{swap}.sql").format(table=aggregate, staging=staging, month=month))
-        session.command(f"TRUNCATE TABLE IF EXISTS {staging}")
+            swap_in_month(session, aggregate, month)
         rebuilt.append(aggregate)
     return rebuilt

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from infra.lake import lake_fs, lake_path
 from infra.settings import Settings
-from infra.warehouse import Session, Warehouse, read_sql
+from infra.warehouse import Session, Warehouse, read_sql, swap_in_month
 from infra.warehouse_aggregates import months_of, refresh_aggregates
 
 DATE_RANGE = (date(2010, 1, 1), date(2035, 12, 31))  # dim_date covers every day the simulator and M5 use
@@ -62,13 +62,7 @@ def replace_days(session: Session, table: str, frame: pd.DataFrame, days: list[s
             render("dml/stage_kept_days.sql", table=table, staging=staging, month=month, days=quoted)
         )
         session.insert_df(staging, frame[(months == month).to_numpy()])
-        swap = "replace_month_partition" if _staged(session, staging) else "drop_month_partition"
-        session.command(render(f"dml/{swap}.sql", table=table, staging=staging, month=month))
-    session.command(render("dml/truncate_staging.sql", staging=staging))
-
-
-def _staged(session: Session, staging: str) -> int:
-    return int(session.query_df(render("queries/select_staged_rows.sql", staging=staging))["n"].iloc[0])
+        swap_in_month(session, table, month)
 
 
 def replace_table(session: Session, table: str, frame: pd.DataFrame) -> None:

@@ -43,8 +43,9 @@ def run_scenario(
     console: Console | None = None,
 ) -> ScenarioRun:
     """Write the reference dimensions, publish every event, and print the rate; returns the run and ledger."""
+    from infra.kafka_local import ensure_topics
     from infra.simulator.chain import write_reference
-    from infra.simulator.publish import EventPublisher, ensure_topics
+    from infra.simulator.publish import EventPublisher
 
     console = console or Console(stderr=True)
     scenario = Scenario(stores, skus, days, seed, start)

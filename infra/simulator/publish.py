@@ -3,34 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import suppress
 
 import numpy as np
 
 from infra.settings import Settings
-from spark.schemas import DEAD_LETTER_TOPIC, TOPICS
-
-PARTITIONS = 3
-
-
-def ensure_topics(settings: Settings, partitions: int = PARTITIONS) -> list[str]:
-    """Create the POS topics and the dead-letter topic when missing; returns the ones created."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="shelfwise-simulator")
-    try:
-        existing = set(admin.list_topics())
-        wanted = [t for t in [*TOPICS, DEAD_LETTER_TOPIC] if t not in existing]
-        if wanted:
-            with suppress(TopicAlreadyExistsError):  # another producer may win the race; fine
-                admin.create_topics(
-                    [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in wanted]
-                )
-        return wanted
-    finally:
-        admin.close()
 
 
 class EventPublisher:

@@ -142,8 +142,8 @@ def _to_pandas(batch) -> pd.DataFrame:
 
 def start(settings, trigger_seconds: float = 1.0, ready_file: Path | None = None):
     """Start the stream (checkpointed in the lake) and return the StreamingQuery."""
+    from infra.kafka_local import ensure_topics
     from infra.lake import spark_url
-    from infra.simulator.publish import ensure_topics
     from infra.warehouse import Warehouse, migrate
     from spark.session import get_spark
 

@@ -19,7 +19,7 @@ import pytest
 
 from assets.definitions import load_graph
 from infra.simulator.cli import run_scenario
-from infra.simulator.publish import ensure_topics
+from infra.kafka_local import ensure_topics
 from spark.context import JobContext
 from spark.jobs.ingest import ingest_sales
 from spark.jobs.ingest_state import latest_offsets, write_checkpoint
