@@ -98,7 +98,7 @@ BACKFILL_PARAMS = {
 
 
 def render_dag(graph: AssetGraph, spec: AssetSpec, config: RenderConfig) -> DAG:
-    """The DAG that keeps one asset fresh: check -> materialize -> gate -> publish."""
+    """The DAG that keeps one asset fresh: check -> materialize -> gate -> publish (-> rejections)."""
     settings, name = config.settings, spec.name
     outlet = airflow_asset(settings, spec)
     with DAG(
@@ -122,6 +122,8 @@ def render_dag(graph: AssetGraph, spec: AssetSpec, config: RenderConfig) -> DAG:
         gate = _gate_task(graph, name, settings)
         publish = _publish_task(graph, name, settings, outlet)
         check >> materialize >> gate >> publish
+        if spec.gate is not None:
+            publish >> _rejections_task(name, settings)
         if spec.freshness is not None:
             publish >> _freshness_task(graph, name, settings)
         if name in config.powerbi_refresh_after:
@@ -211,7 +213,7 @@ def _materialize_task(graph: AssetGraph, name: str, config: RenderConfig):
 def _gate_task(graph: AssetGraph, name: str, settings: Settings):
     @task(task_id="gate", retries=0)
     def gate(run_id=None) -> dict:
-        """Validate what was just built; a blocking failure ends the run with no event."""
+        """Validate what was just built; rejected partitions are held back, and with none left, no event."""
         try:
             return steps.gate(graph, settings, name, run_id)
         except steps.GateFailed as failed:
@@ -232,6 +234,17 @@ def _publish_task(graph: AssetGraph, name: str, settings: Settings, outlet: Asse
         return {"partitions": len(extra["partitions"]), "row_count": extra["row_count"]}
 
     return publish()
+
+
+def _rejections_task(name: str, settings: Settings):
+    @task(task_id="rejections", retries=0)
+    def rejections(run_id=None) -> None:
+        """Fail the run, once the good partitions are published, when the gate rejected some of them."""
+        rejected, message = steps.rejection(settings, name, run_id)
+        if rejected:
+            raise AirflowFailException(message)
+
+    return rejections()
 
 
 def _freshness_task(graph: AssetGraph, name: str, settings: Settings):

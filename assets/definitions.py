@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from assets.catalog import forecasting, inventory, pos
+from assets.catalog import forecasting, insights, inventory, pos
 from assets.graph import AssetGraph, build_graph
 from assets.model import AssetSpec
 
-DOMAINS = (pos, inventory, forecasting)
+DOMAINS = (pos, inventory, forecasting, insights)
 
 DEFAULT_OWNER = "retail-data-platform"
 DEFAULT_RETRIES = 2

@@ -131,6 +131,19 @@ class Freshness:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    """Rows someone must act on, sent to a Kafka topic once they pass the gate: those whose `column` holds
+    one of `values`, keyed by `key` (per-store order), identified by `id_column` so consumers can drop the
+    repeats a rebuilt partition sends again."""
+
+    topic: str
+    column: str
+    values: tuple[str, ...]
+    key: str = "store_id"
+    id_column: str = "prediction_id"
+
+
+@dataclass(frozen=True)
 class Upstream:
     """One input of an asset and how its partitions map onto the asset's."""
 
@@ -172,6 +185,7 @@ class AssetSpec:
     partitioning: Partitioning = "daily"
     gate: Gate | None = None
     warehouse_table: str | None = None
+    alerts: Alerts | None = None
     code_version: str | None = None
     freshness: Freshness | None = None
     owner: str = ""

@@ -255,10 +255,10 @@ def build_and_gate(ctx, plan: AssetPlan, chosen: list[PartitionPlan]) -> tuple[l
     rejected = rejected_partitions(ctx.asset, gate, [p.key for p in chosen])
     message = gate.failure_message()
     passed = tuple(p.key for p in chosen if p.key not in rejected)
-    if passed and ctx.asset.warehouse_table:
-        from infra.warehouse_load import load_asset
+    if passed:
+        from infra.delivery import deliver
 
-        load_asset(replace(ctx, partitions=passed))
+        deliver(replace(ctx, partitions=passed))
     rows = result.rows_by_partition or {}
     return [
         _record(ctx, plan, p, "failed", started, gate.summary(), message)

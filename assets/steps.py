@@ -2,7 +2,8 @@
 
 Airflow runs each step as its own task (assets/airflow_render.py), so steps hand over through a small work
 directory per run (`<home>/airflow/runs/<asset>/<run>/`): `plan.json` (what check decided), `result.json`
-(what the job reported, written by spark/submit.py) and `gate.json`. Nothing here imports Airflow.
+(what the job reported, written by spark/submit.py), `gate.json` and `rejected.json` (partitions the gate held
+back). Nothing here imports Airflow.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Literal
 from assets.event_extra import event_extra
 from assets.graph import AssetGraph
 from assets.records import Record
-from assets.runner import Runner, Selection, run_job
+from assets.runner import Runner, Selection, rejected_partitions, run_job
 from assets.versions import AssetPlan, PartitionPlan, compress_keys, plan_source
 from infra.settings import Settings
 
@@ -136,7 +137,11 @@ def parse_partitions(text: str) -> tuple[str, ...]:
 
 
 def gate(graph: AssetGraph, settings: Settings, asset: str, run_id: str) -> dict:
-    """Validate the partitions just built; record them as failed and raise GateFailed when a check blocks."""
+    """Validate the partitions just built; record the ones a blocking check rejects as failed.
+
+    Like the local runner, a gate rejects partitions, not runs: the good ones go on to publish, and the
+    rejections step fails the run afterwards. Raises GateFailed when no partition is left to publish.
+    """
     from expectations.gate import validate
     from spark.context import JobContext
 
@@ -152,15 +157,25 @@ def gate(graph: AssetGraph, settings: Settings, asset: str, run_id: str) -> dict
             "report": None,
         }
         _write_json(work / "gate.json", summary)
+        _write_json(work / "rejected.json", {"partitions": [], "message": ""})
         return summary
     keys = tuple(p.key for p in partitions)
     outcome = validate(JobContext(graph, graph[asset], keys, settings, run_id))
+    rejected = sorted(rejected_partitions(graph[asset], outcome, list(keys)))
+    message = f"{asset} {compress_keys(rejected)}: {outcome.failure_message()}" if rejected else ""
     _write_json(work / "gate.json", outcome.summary())
-    if not outcome.passed:
-        message = f"{asset} {compress_keys(list(keys))}: {outcome.failure_message()}"
-        record_failure(graph, settings, asset, run_id, message, outcome.summary())
-        raise GateFailed(message)
+    _write_json(work / "rejected.json", {"partitions": rejected, "message": message})
+    if rejected:
+        record_failure(graph, settings, asset, run_id, message, outcome.summary(), only=set(rejected))
+        if len(rejected) == len(keys):
+            raise GateFailed(message)
     return outcome.summary()
+
+
+def rejection(settings: Settings, asset: str, run_id: str) -> tuple[list[str], str]:
+    """(partitions the gate rejected, why) for a run; ([], "") when it rejected none."""
+    saved = _read_json(work_dir(settings, asset, run_id) / "rejected.json") or {}
+    return saved.get("partitions", []), saved.get("message", "")
 
 
 def planned(graph: AssetGraph, settings: Settings, asset: str, work: Path) -> tuple[str, list[PartitionPlan]]:
@@ -179,22 +194,22 @@ def planned(graph: AssetGraph, settings: Settings, asset: str, work: Path) -> tu
 
 
 def publish(graph: AssetGraph, settings: Settings, asset: str, run_id: str) -> dict:
-    """Load the warehouse table (if any), record every partition built, return the validated event extra.
+    """Deliver the partitions the gate passed (warehouse table, alerts), record them, return the event extra.
 
     Raises NothingToPublish when the run changed nothing (a source with no new events).
     """
     work = work_dir(settings, asset, run_id)
     code_version, partitions = planned(graph, settings, asset, work)
+    rejected, _ = rejection(settings, asset, run_id)
+    partitions = [p for p in partitions if p.key not in rejected]
     if not partitions:
         raise NothingToPublish(f"{asset}: no partition changed in this run")
     result = _read_json(work / "result.json") or {}
     gate_summary = _read_json(work / "gate.json") or {}
-    spec = graph[asset]
-    if spec.warehouse_table:
-        from infra.warehouse_load import load_asset
-        from spark.context import JobContext
+    from infra.delivery import deliver
+    from spark.context import JobContext
 
-        load_asset(JobContext(graph, spec, tuple(p.key for p in partitions), settings, run_id))
+    deliver(JobContext(graph, graph[asset], tuple(p.key for p in partitions), settings, run_id))
     rows = result.get("rows_by_partition") or {}
     started = _started_at(work)
     records = [
@@ -225,8 +240,9 @@ def record_failure(
     run_id: str,
     message: str,
     gate_summary: dict | None = None,
+    only: set[str] | None = None,
 ) -> int:
-    """Record a failed attempt for every partition this run meant to build; returns how many."""
+    """Record a failed attempt for every partition this run meant to build (or `only` those); how many."""
     work = work_dir(settings, asset, run_id)
     if not (work / "plan.json").exists():
         return 0
@@ -249,6 +265,7 @@ def record_failure(
             message[:1000],
         )
         for p in saved["partitions"]
+        if only is None or p["key"] in only
     ]
     Runner(graph, settings).store.append(records)
     return len(records)

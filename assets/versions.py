@@ -12,6 +12,7 @@ import importlib.util
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from assets.graph import AssetGraph, derived_partitions, input_keys
@@ -45,7 +46,9 @@ class AssetPlan:
 
 
 def code_version_of(spec: AssetSpec) -> str:
-    """The declared code version, else a hash of the job module's source: editing the job makes it stale."""
+    """The declared code version, else a hash of the job module's source and of every spark.* module it
+    imports, directly or through others: editing the ledger helper a job uses makes its asset stale, not only
+    editing the job itself. Plumbing (sessions, settings, the submit entry point) does not shape the data."""
     if spec.code_version:
         return spec.code_version
     if callable(spec.job):
@@ -56,8 +59,50 @@ def code_version_of(spec: AssetSpec) -> str:
     found = importlib.util.find_spec(module)
     if found is None or found.origin is None:
         raise LookupError(f"asset '{spec.name}': job module '{module}' not found")
-    with open(found.origin, "rb") as source:
-        return hashlib.sha256(source.read()).hexdigest()[:12]
+    digest = hashlib.sha256()
+    for name, path in project_sources(module, Path(found.origin)):
+        digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+PROJECT_PACKAGES = ("spark",)
+PLUMBING = frozenset({"spark.session", "spark.context", "spark.submit"})
+
+
+def project_sources(module: str, origin: Path) -> list[tuple[str, Path]]:
+    """(module, file) for `module` and the project modules it imports, transitively, parsed not imported."""
+    root = origin.parents[module.count(".") + (origin.name == "__init__.py")]
+    seen: dict[str, Path] = {module: origin}
+    todo = [module]
+    while todo:
+        for name in _project_imports(seen[todo.pop()]):
+            path = _module_file(root, name)
+            if path is not None and name not in seen:
+                seen[name] = path
+                todo.append(name)
+    return sorted(seen.items())
+
+
+def _project_imports(path: Path) -> set[str]:
+    """Absolute imports of project modules in a file (`from m import x` counted as m and m.x)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return {n for n in names if n.split(".")[0] in PROJECT_PACKAGES and n not in PLUMBING}
+
+
+def _module_file(root: Path, name: str) -> Path | None:
+    """The file of a project module under `root`, or None (a name imported from a module, not a module)."""
+    base = root.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def derived_version(asset: str, key: str, code_version: str, inputs: InputVersions) -> str:

@@ -57,7 +57,6 @@ class GateContext:
     def validate(self, suite_json: dict, frame: pd.DataFrame, batch: str) -> tuple[Any, str]:
         """Validate `frame` against a resolved suite: (GX validation result, page path within the site)."""
         import great_expectations as gx
-        from great_expectations.checkpoint import UpdateDataDocsAction
         from great_expectations.core.expectation_suite import ExpectationSuite
         from great_expectations.core.run_identifier import RunIdentifier
 
@@ -66,9 +65,10 @@ class GateContext:
         validation = self.gx.validation_definitions.add(
             gx.ValidationDefinition(name=batch, data=definition, suite=suite)
         )
+        # No per-validation docs action: the site builder re-renders every stored result each time, so pages
+        # are built once per gate run, in publish().
         checkpoint = self.gx.checkpoints.add(gx.Checkpoint(
             name=batch, validation_definitions=[validation], result_format=RESULT_FORMAT,
-            actions=[UpdateDataDocsAction(name="data_docs", site_names=[SITE])],
         ))
         run_id = RunIdentifier(run_name=self.run_id)
         outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
@@ -80,6 +80,7 @@ class GateContext:
 
         `entries` describe this run's validations (page, asset, partition, run_id, success, failed, ...).
         """
+        self.gx.build_data_docs(site_names=[SITE])
         fs, target = lake_fs(settings), lake_path(settings, DOCS_PREFIX)
         make_offline(self.site_dir)
         static_there = fs.exists(f"{target}/static")

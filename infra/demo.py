@@ -126,8 +126,11 @@ def _write_report(settings):
 def _outputs(settings, report_path, seconds: float) -> None:
     from assets.definitions import load_graph
     from assets.lineage import write_lineage_svg
+    from infra.alerts import messages_on
+    from spark.schemas import RESTOCK_ALERTS_TOPIC
 
     lineage = write_lineage_svg(load_graph(), settings.home / "reports" / "lineage.svg")
+    alerts = messages_on(settings, RESTOCK_ALERTS_TOPIC) if settings.alerts_to_kafka else 0
     lines = [
         f"lake:       {settings.lake}",
         f"warehouse:  {settings.clickhouse_url or settings.chdb_path} (database {settings.warehouse_database})",
@@ -135,6 +138,7 @@ def _outputs(settings, report_path, seconds: float) -> None:
         f"lineage:    {lineage}",
         f"report:     {report_path}   (open it in a browser; the Power BI project is powerbi/shelfwise.pbip)",
         f"data docs:  {settings.lake}/reports/data-docs/index.html",
+        f"alerts:     {alerts} urgent reorder rows on the Kafka topic {RESTOCK_ALERTS_TOPIC}",
         "status:     shelfwise status",
         "airflow:    shelfwise airflow up   (UI on http://127.0.0.1:%d)" % settings.airflow_port,
         f"took:       {seconds / 60:.1f} min",

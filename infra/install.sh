@@ -42,7 +42,9 @@ install_python() {
   say "python: creating .venv (first run ~1-4 min; later runs reuse the uv cache)"
   [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/python -m pip install -q "uv==$UV_VERSION"
-  VIRTUAL_ENV="$PWD/.venv" .venv/bin/uv pip install -q -c constraints.txt -e '.[dev]'
+  # Bytecode now, once: on machines that set PYTHONDONTWRITEBYTECODE every task process would otherwise
+  # recompile Great Expectations, Airflow and pyspark from source on import (seconds each time).
+  VIRTUAL_ENV="$PWD/.venv" .venv/bin/uv pip install -q --compile-bytecode -c constraints.txt -e '.[dev]'
   .venv/bin/python - <<'PY' || die "pyspark's Python and Java sides disagree (pyspark-client overwrote pyspark?)"
 import pyspark, pathlib, sys
 jars = {p.name for p in (pathlib.Path(pyspark.__file__).parent / "jars").glob("spark-core_*.jar")}

@@ -17,7 +17,7 @@ from pathlib import Path
 from infra import local_process
 from infra.local_service import LocalService
 from infra.settings import Settings
-from spark.schemas import DEAD_LETTER_TOPIC, TOPICS
+from spark.schemas import DEAD_LETTER_TOPIC, RESTOCK_ALERTS_TOPIC, TOPICS
 
 LOG4J_CONFIG = Path(__file__).resolve().parent / "kafka" / "log4j2.properties"
 JVM_OPTIONS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"]
@@ -163,7 +163,7 @@ def _quiet_kafka_client():
 
 
 def ensure_topics(settings: Settings, partitions: int = 3) -> list[str]:
-    """Create the POS topics and the dead-letter topic when missing; returns the ones created."""
+    """Create the POS topics, the dead-letter and restock-alerts topics when missing; returns those created."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
@@ -171,7 +171,7 @@ def ensure_topics(settings: Settings, partitions: int = 3) -> list[str]:
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="shelfwise-topics")
     try:
         existing = set(admin.list_topics())
-        wanted = [t for t in [*TOPICS, DEAD_LETTER_TOPIC] if t not in existing]
+        wanted = [t for t in [*TOPICS, DEAD_LETTER_TOPIC, RESTOCK_ALERTS_TOPIC] if t not in existing]
         if wanted:
             with suppress(TopicAlreadyExistsError):  # another producer may win the race; fine
                 admin.create_topics(

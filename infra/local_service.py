@@ -6,6 +6,8 @@ launch and probe one server; this class makes `start` safe to repeat and every f
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +111,24 @@ class LocalService:
             self.pid_file.unlink(missing_ok=True)  # stale, left by a crash or a reboot
             return False
         local_process.stop(pid, self.stop_grace_s)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def kill(self) -> bool:
+        """SIGKILL the service's process group at once, as a crash would; False when it was not running.
+
+        Its data stays where it is: `start` afterwards brings it back on the same ports and data (recovering
+        whatever the crash left half-written, as the server does after any unclean stop).
+        """
+        pid = self.pid()
+        if pid is None:
+            return False
+        os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10.0
+        while local_process.is_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if local_process.is_alive(pid):
+            raise self.fail(f"process {pid} survived SIGKILL")
         self.pid_file.unlink(missing_ok=True)
         return True
 

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     spark_master: str = "local[2]"
     spark_driver_memory: str = "2g"
 
+    alerts_to_kafka: bool = Field(
+        True, description="Send urgent reorder rows to the restock-alerts topic after their gate passes."
+    )
+
     ingest_max_quarantine_rate: float = Field(
         0.05, description="Share of a Kafka ingest batch that may be quarantined before the run fails."
     )

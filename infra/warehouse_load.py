@@ -141,11 +141,68 @@ def prediction_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
     return frame.astype({c: "int32" for c in ints})
 
 
+ANOMALY_COLUMNS = [
+    "date",
+    "date_key",
+    "store_key",
+    "product_key",
+    "reason",
+    "score",
+    "units_sold",
+    "expected_units",
+    "spread",
+    "sales_z",
+    "count_variance",
+    "discrepancy_units",
+    "inventory_z",
+    "stock_out",
+]
+SLOW_MOVER_COLUMNS = [
+    "date",
+    "date_key",
+    "cutoff",
+    "store_key",
+    "product_key",
+    "on_hand",
+    "mean_daily_units_28",
+    "days_since_last_sale",
+    "days_of_cover",
+    "shelf_life_days",
+    "at_risk_probability",
+    "at_risk",
+    "method",
+    "model_precision",
+    "model_recall",
+    "rule_precision",
+    "rule_recall",
+]
+
+
+def anomaly_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
+    """The flagged sales_anomalies rows only: the work list, not the scores of every normal day."""
+    frame = read_days(settings, "marts/sales_anomalies", days)
+    if frame.empty:
+        return frame
+    frame = _keyed(frame[frame["is_anomaly"].astype(bool)].reset_index(drop=True))
+    return frame.astype({"count_variance": "int32", "discrepancy_units": "int32"})[ANOMALY_COLUMNS]
+
+
+def slow_mover_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
+    frame = read_days(settings, "marts/slow_movers", days)
+    if frame.empty:
+        return frame
+    frame = _keyed(frame)
+    frame["cutoff"] = pd.to_datetime(frame["cutoff"]).dt.date
+    return frame[SLOW_MOVER_COLUMNS]
+
+
 # raw_sales is a same-day input of inventory_snapshot, so every change to a sales day rebuilds that day's
 # snapshot: loading fact_sales with fact_inventory keeps it current although source assets have no load step.
 TABLE_LOADS: dict[str, list[tuple[str, Callable[[Settings, list[str]], pd.DataFrame]]]] = {
     "fact_inventory": [("fact_inventory", inventory_rows), ("fact_sales", sales_rows)],
     "fact_ml_predictions": [("fact_ml_predictions", prediction_rows)],
+    "fact_sales_anomalies": [("fact_sales_anomalies", anomaly_rows)],
+    "fact_slow_movers": [("fact_slow_movers", slow_mover_rows)],
 }
 
 

@@ -75,6 +75,24 @@ CONTRACTS: dict[str, list[Rule]] = {
          ("urgency", "string")],
         safety_stock={"ge": 0}, reorder_point={"ge": 0}, recommended_order_qty={"ge": 0},
         stock_out_probability={"ge": 0, "le": 1}, urgency={"isin": ("low", "medium", "high", "critical")}),
+    "sales_anomalies": _rules(
+        [("store_id", "string"), ("sku", "string"), ("date", "date"), ("units_sold", "double"),
+         ("expected_units", "double"), ("spread", "double"), ("sales_z", "double"), ("inventory_z", "double"),
+         ("score", "double"), ("reason", "string"), ("is_anomaly", "boolean")],
+        ("expected_units", "sales_z"),
+        units_sold={"ge": 0}, spread={"ge": 1}, inventory_z={"ge": 0}, score={"ge": 0},
+        reason={"isin": ("none", "sales_spike", "sales_drop", "count_shortfall", "count_surplus",
+                         "negative_book")}),
+    "slow_movers": _rules(
+        [("store_id", "string"), ("sku", "string"), ("date", "date"), ("on_hand", "double"),
+         ("at_risk_probability", "double"), ("at_risk", "boolean"), ("method", "string")],
+        ("at_risk_probability",),
+        on_hand={"ge": 0}, at_risk_probability={"ge": 0, "le": 1},
+        method={"isin": ("random_forest", "cover_rule")}),
+    "cross_sell": _rules(
+        [("sku", "string"), ("related_sku", "string"), ("date", "date"), ("rank", "int"),
+         ("affinity", "double"), ("baskets_together", "bigint"), ("method", "string")],
+        rank={"ge": 1}, baskets_together={"ge": 0}, method={"isin": ("als", "co_occurrence")}),
 }
 
 

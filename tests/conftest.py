@@ -44,6 +44,7 @@ def isolated_settings(home: Path, **overrides) -> Settings:
         "kafka_controller_port": controller,
         "s3_endpoint": f"http://127.0.0.1:{minio}",
         "minio_console_port": console,
+        "alerts_to_kafka": False,  # no broker here; the `services` settings turn alerts on
     }
     return Settings(**{**values, **overrides})
 
@@ -67,7 +68,9 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
     The lake is s3:// on that MinIO. A service that cannot start makes the tests needing it error, never skip.
     """
-    settings = isolated_settings(tmp_path_factory.mktemp("services") / "home", lake_url=SERVICES_LAKE)
+    settings = isolated_settings(
+        tmp_path_factory.mktemp("services") / "home", lake_url=SERVICES_LAKE, alerts_to_kafka=True
+    )
     try:
         local_services.start_all(settings)
         yield settings

@@ -1,6 +1,17 @@
 """The demand model and the reorder recommendations store managers act on."""
 
-from assets.model import AssetSpec, Freshness, Gate, Lake, ModelRegistry, all_up_to, latest_before, window
+from assets.model import (
+    Alerts,
+    AssetSpec,
+    Freshness,
+    Gate,
+    Lake,
+    ModelRegistry,
+    all_up_to,
+    latest_before,
+    window,
+)
+from spark.schemas import RESTOCK_ALERTS_TOPIC
 
 demand_model = AssetSpec(
     name="demand_model",
@@ -25,6 +36,7 @@ reorder_predictions = AssetSpec(
     upstream=(window("daily_features", 91), "inventory_snapshot", latest_before("demand_model")),
     gate=Gate("reorder_predictions"),
     warehouse_table="fact_ml_predictions",
+    alerts=Alerts(RESTOCK_ALERTS_TOPIC, column="urgency", values=("critical", "high")),
     freshness=Freshness(ready_by="10:00"),
     tags=("forecasting", "ml"),
 )

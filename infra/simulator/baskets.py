@@ -43,7 +43,7 @@ def _sales(chain: Chain, price: np.ndarray, sold: np.ndarray, day: TradingDay, r
     basket, ts = _baskets(line_store, len(day.opens), day, rng)
     terminal = basket % chain.terminals[line_store] + 1
     store_ids = chain.stores["store_id"][line_store]
-    line_price = price[line_sku]
+    line_price = shelf_price(price, line_store, line_sku)
     loyalty = rng.random(len(line_store)) < LOYALTY_SHARE
     discount = np.where(loyalty, np.round(0.1 * line_price * quantity, 2), 0.0)
     return TopicBatch(line_store, ts, {
@@ -83,9 +83,14 @@ def _returns(
         "terminal_id": np.array([f"{s}-T1" for s in store_ids], dtype=object),
         "sku": chain.products["sku"][sku],
         "quantity": returned[store, sku],
-        "unit_price": price[sku],
+        "unit_price": shelf_price(price, store, sku),
         "discount": np.zeros(n),
     })  # fmt: skip
+
+
+def shelf_price(price: np.ndarray, store: np.ndarray, sku: np.ndarray) -> np.ndarray:
+    """Each line's price: `price` is per SKU (one chain-wide price list) or per store x SKU (a replay)."""
+    return price[sku] if price.ndim == 1 else price[store, sku]
 
 
 def _ids(store_ids: np.ndarray, stamp: str, number: np.ndarray, prefix: str) -> np.ndarray:

@@ -1,11 +1,13 @@
 """Kafka -> raw_* assets: one batch over the offsets not yet committed, validated, deduplicated, by day.
 
-Steps of one run: read [checkpoint, latest) from the broker; classify every event (spark/jobs/pos_events.py);
-drop exact duplicates and quarantine conflicting ones (same event_id, other content, checked also against
-rows already in the lake); rewrite each day that changed as old + new rows, sorted; write the quarantine and
-the dead-letter topic; then the `_partitions.json` index; then the checkpoint. A crash anywhere before the
-checkpoint makes the next run read the same offsets again, which rewrites the same rows: nothing is lost or
-doubled.
+Steps of one run: read [checkpoint, latest) from the broker and classify every event once
+(spark/jobs/pos_events.py); one window over event_id (also against rows already in the lake) gives each
+event its outcome: kept, an exact resend (dropped), a conflicting duplicate or bad (both quarantined). One
+Spark job counts the outcomes per day and hashes the new days; the quarantine and the dead-letter topic are
+written; every day that changed is rewritten as old + new rows, sorted, as one Parquet file written straight
+to its place (no committer renames); then the `_partitions.json` index; then the checkpoint. A crash anywhere
+before the checkpoint makes the next run read the same offsets again, which rewrites the same rows: nothing
+is lost or doubled.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from spark.jobs.pos_events import DETAIL, PAYLOAD, REASON
 from spark.schemas import DEAD_LETTER_TOPIC, QUARANTINE, RAW_SCHEMAS, TOPICS, spark_schema
 
 QUARANTINE_PATH = "raw/_quarantine"
-STAGING_PATH = "raw/_staging"
+OUTCOME = "_outcome"
+KEPT, RESEND, CONFLICT, BAD = "kept", "resend", "conflict", "bad"
+DAY_FILE = "part-00000.parquet"  # a day is one file, replaced whole when the day changes
+WRITTEN = "date string, rows bigint"
 
 
 class QuarantineRateExceeded(RuntimeError):
@@ -56,10 +61,15 @@ def ingest(ctx: JobContext, topic: str) -> JobResult:
     if all(end[p] <= start.get(p, 0) for p in end):
         return JobResult(0, partition_versions=versions, details={"topic": topic, "read": 0})
     rules = state.load_rules(settings)
-    classified = _classify(ctx, topic, start, end, rules).persist()
+    existing = _existing(ctx)
+    classified = _classify(ctx, topic, start, end, rules)
+    if existing is not None:  # read twice (the rows and the ids looked up in the lake): classify once
+        classified = classified.persist()
+    outcomes = _outcomes(ctx, classified, existing).persist()
     try:
-        return _commit(ctx, topic, classified, (start, end), versions)
+        return _commit(ctx, topic, outcomes, existing, (start, end), versions)
     finally:
+        outcomes.unpersist()
         classified.unpersist()
 
 
@@ -78,15 +88,58 @@ def _classify(ctx: JobContext, topic: str, start, end, rules):
     return records.mapInArrow(partial(pos_events.classify_batches, topic, rules), schema)
 
 
-def _commit(ctx: JobContext, topic: str, classified, offsets, versions: dict[str, str]) -> JobResult:
+def _outcomes(ctx: JobContext, classified, existing):
+    """Every classified event with its date and OUTCOME: kept, resend (same id, same content), conflict, bad.
+
+    An event_id is kept the first time it is seen: rows already in the lake come first, then Kafka order.
+    """
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
+    columns = [name for name, _ in RAW_SCHEMAS[ctx.asset.name]]
+    good = F.col(REASON).isNull()
+    rows = classified.withColumn("date", F.to_date("ts")).withColumn("_src", F.lit(1))
+    if existing is not None:
+        seen = existing.join(classified.filter(good).select("event_id"), "event_id", "left_semi")
+        rows = rows.unionByName(seen.withColumn("_src", F.lit(0)), allowMissingColumns=True)
+    # A bad event has no trustworthy id: a key of its own keeps it out of every other event's window.
+    source = F.concat_ws(
+        ":", F.lit("\u0000bad"), F.col("kafka_partition").cast("string"), F.col("kafka_offset").cast("string")
+    )
+    first = Window.partitionBy(F.when(good, F.col("event_id")).otherwise(source)).orderBy(
+        "_src", "kafka_partition", "kafka_offset"
+    )
+    fingerprint = F.xxhash64(*columns)
+    ranked = (
+        rows.withColumn("_fp", fingerprint)
+        .withColumn("_rank", F.row_number().over(first))
+        .withColumn("_first_fp", F.first("_fp").over(first))
+        .filter(F.col("_src") == 1)
+    )
+    outcome = (
+        F.when(~good, F.lit(BAD)).when(F.col("_rank") == 1, F.lit(KEPT))
+        .when(F.col("_fp") != F.col("_first_fp"), F.lit(CONFLICT)).otherwise(F.lit(RESEND))
+    )  # fmt: skip
+    quarantined = F.col(OUTCOME).isin(BAD, CONFLICT)  # only those keep their payload (smaller cache)
+    return (
+        ranked.withColumn(OUTCOME, outcome).withColumn(PAYLOAD, F.when(quarantined, F.col(PAYLOAD)))
+        .drop("_src", "_fp", "_rank", "_first_fp")
+    )  # fmt: skip
+
+
+def _summarize(outcomes) -> dict[tuple[str, str | None], tuple[int, str]]:
+    """One Spark job: {(outcome, day): (events, version of those events' ids)} (day None when unparsed)."""
+    rows = _versions_by(outcomes.groupBy(OUTCOME, "date"))
+    return {(r[OUTCOME], r["date"] and r["date"].isoformat()): (r["n"], r["version"]) for r in rows.collect()}
+
+
+def _commit(ctx: JobContext, topic: str, outcomes, existing, offsets, versions: dict[str, str]) -> JobResult:
     settings, relative = ctx.settings, ctx.asset.storage.path
-    good = classified.filter(F.col(REASON).isNull()).withColumn("date", F.to_date("ts"))
-    kept, conflicts = _deduplicate(ctx, good)
-    rejected = classified.filter(F.col(REASON).isNotNull()).select(*conflicts.columns)
-    bad = _quarantine_rows(topic, rejected.unionByName(conflicts))
-    read, n_bad = classified.count(), _write_quarantine(ctx, topic, bad, offsets)
+    summary = _summarize(outcomes)
+    read = sum(n for n, _ in summary.values())
+    n_bad = sum(n for (outcome, _), (n, _) in summary.items() if outcome in (BAD, CONFLICT))
+    if n_bad:
+        _write_quarantine(ctx, topic, outcomes, offsets)
     rate, limit = n_bad / read, settings.ingest_max_quarantine_rate
     if rate > limit:
         raise QuarantineRateExceeded(
@@ -94,48 +147,15 @@ def _commit(ctx: JobContext, topic: str, classified, offsets, versions: dict[str
             f"SHELFWISE_INGEST_MAX_QUARANTINE_RATE"
             f" {limit:.1%}); nothing committed; see {lake_path(settings, QUARANTINE_PATH)}/{topic}"
         )
-    touched = sorted(r["date"].isoformat() for r in good.select("date").distinct().collect())
-    kept = kept.persist()  # counted, hashed and written: deduplicate once
-    try:
-        changed, written = _write_days(ctx, kept, touched, versions)
-    finally:
-        kept.unpersist()
+    touched = sorted({day for (outcome, day) in summary if outcome != BAD})
+    new_rows = sum(n for (outcome, _), (n, _) in summary.items() if outcome == KEPT)
+    kept_versions = {day: version for (outcome, day), (_, version) in summary.items() if outcome == KEPT}
+    changed = _write_days(ctx, outcomes, existing, touched, versions, kept_versions)
     versions = {**versions, **changed}
     write_partition_versions(settings, relative, versions)
     state.write_checkpoint(settings, topic, offsets[1])
     details = {"topic": topic, "read": read, "quarantined": n_bad, "days_rewritten": sorted(changed)}
-    return JobResult(written, partition_versions=versions, details=details)
-
-
-def _deduplicate(ctx: JobContext, good):
-    """(new rows whose event_id is new, new rows that reuse an event_id with different content)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    columns = [name for name, _ in RAW_SCHEMAS[ctx.asset.name]]
-    fingerprint = F.xxhash64(*columns)
-    rows = good.select(*columns, "kafka_partition", "kafka_offset", "date", PAYLOAD).withColumn(
-        "_src", F.lit(1)
-    )
-    existing = _existing(ctx)
-    if existing is not None:
-        seen = existing.join(good.select("event_id"), "event_id", "left_semi").withColumn(
-            PAYLOAD, F.lit(None)
-        )
-        rows = rows.unionByName(seen.withColumn("_src", F.lit(0)).select(*rows.columns))
-    first = Window.partitionBy("event_id").orderBy("_src", "kafka_partition", "kafka_offset")
-    ranked = (
-        rows.withColumn("_fp", fingerprint)
-        .withColumn("_rank", F.row_number().over(first))
-        .withColumn("_first_fp", F.first("_fp").over(first))
-        .filter(F.col("_src") == 1)
-    )
-    kept = ranked.filter(F.col("_rank") == 1).drop("_src", "_fp", "_rank", "_first_fp", PAYLOAD)
-    conflicts = ranked.filter((F.col("_rank") > 1) & (F.col("_fp") != F.col("_first_fp"))).select(
-        "kafka_partition", "kafka_offset", PAYLOAD, F.lit(pos_events.DUPLICATE_CONFLICT).alias(REASON),
-        F.concat(F.lit("event_id "), F.col("event_id"), F.lit(" already holds other content")).alias(DETAIL),
-    )  # fmt: skip
-    return kept, conflicts
+    return JobResult(new_rows if changed else 0, partition_versions=versions, details=details)
 
 
 def _existing(ctx: JobContext):
@@ -148,75 +168,109 @@ def _existing(ctx: JobContext):
     return ctx.spark.read.parquet(ctx.path())
 
 
-def _write_days(ctx: JobContext, kept, touched: list[str], versions: dict[str, str]) -> tuple[dict, int]:
-    """Rewrite each touched day whose content changed as old + new rows; ({day: version}, new rows)."""
+def _write_days(ctx: JobContext, outcomes, existing, touched: list[str], versions: dict[str, str],
+                kept_versions: dict[str, str]) -> dict[str, str]:  # fmt: skip
+    """Rewrite, in one Spark job, each touched day whose content changed; returns {day: version}."""
     from pyspark.sql import functions as F
 
     if not touched:
-        return {}, 0
-    new_rows = kept.count()  # before the rewrite: `kept` was deduplicated against the files it replaces
-    days = F.col("date").isin([F.lit(d).cast("date") for d in touched])
-    existing = _existing(ctx)
-    final = kept if existing is None else existing.filter(days).unionByName(kept.select(*existing.columns))
-    new = {r["date"].isoformat(): r["version"] for r in _day_versions(final).collect()}
+        return {}
+    columns = [name for name, _ in RAW_SCHEMAS[ctx.asset.name]]
+    kept = outcomes.filter(F.col(OUTCOME) == KEPT).select(*columns, "kafka_partition", "kafka_offset", "date")
+    if existing is None:  # the summary already hashed every new day
+        final, new = kept, kept_versions
+    else:
+        days = F.col("date").isin([F.lit(d).cast("date") for d in touched])
+        # dropDuplicates: a crash between writing a day's new file and removing its old one leaves both
+        old = existing.filter(days).dropDuplicates(["event_id"])
+        final = old.unionByName(kept.select(*existing.columns))
+        new = {r["date"].isoformat(): r["version"] for r in _versions_by(final.groupBy("date")).collect()}
     changed = {day: version for day, version in new.items() if versions.get(day) != version}
     if not changed:
-        return {}, 0
+        return {}
     rows = final.filter(F.col("date").isin([F.lit(d).cast("date") for d in changed]))
     if existing is not None:
-        rows = _staged(ctx, rows)
-    rows.repartition("date").sortWithinPartitions("date", "ts", "event_id").write.mode(
-        "overwrite"
-    ).partitionBy("date").parquet(ctx.path())
-    _drop_staging(ctx)
-    return changed, new_rows
+        # The new files replace the ones these rows are read from: hold the rows in the block store first.
+        rows = rows.localCheckpoint(eager=True)
+    write = partial(_write_day_files, ctx.settings, ctx.asset.storage.path)
+    days = rows.repartition("date").sortWithinPartitions("date", "ts", "event_id").mapInArrow(write, WRITTEN)
+    days.collect()  # one small row per day
+    if existing is not None:
+        _drop_replaced_files(ctx, sorted(changed))
+    return changed
 
 
-def _day_versions(rows):
-    """Per day: a content hash of its sorted event ids and its row count (identical across reruns)."""
+def _write_day_files(settings, relative: str, batches):
+    """mapInArrow: rows sorted by date, ts, event_id in; each day written as one Parquet file; (day, n) out.
+
+    The files go straight to their final place (one PUT on S3): Spark's committer would write each file,
+    then copy it twice more through renames, which an object store turns into copies.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    batches = list(batches)
+    if not batches:
+        return
+    table = pa.Table.from_batches(batches)
+    day_numbers = table.column("date").cast(pa.int32()).to_numpy()
+    starts = [0, *(np.flatnonzero(np.diff(day_numbers)) + 1).tolist()]
+    ends = [*starts[1:], table.num_rows]
+    fs, folder = lake_fs(settings), lake_path(settings, relative)
+    written = {"date": [], "rows": []}
+    for start, end in zip(starts, ends, strict=True):
+        day = table.column("date")[start].as_py().isoformat()
+        rows = table.slice(start, end - start).drop_columns(["date"])
+        with fs.open(f"{folder}/date={day}/{DAY_FILE}", "wb") as out:  # one PUT on S3; makes a local folder
+            pq.write_table(rows, out, compression="snappy")
+        written["date"].append(day)
+        written["rows"].append(end - start)
+    yield pa.RecordBatch.from_pydict(written, schema=pa.schema([("date", pa.string()), ("rows", pa.int64())]))
+
+
+def _drop_replaced_files(ctx: JobContext, days: list[str]) -> None:
+    """Remove what a rewritten day held besides its new file (files of an earlier layout or writer)."""
+    fs, folder = lake_fs(ctx.settings), lake_path(ctx.settings, ctx.asset.storage.path)
+    fs.invalidate_cache()
+    for day in days:
+        stale = [p for p in fs.ls(f"{folder}/date={day}", detail=False) if not p.endswith(f"/{DAY_FILE}")]
+        if stale:
+            fs.rm(stale)
+
+
+def _versions_by(grouped):
+    """Per group: its row count `n`, and `version`: the count and a hash of its sorted event ids (identical
+    across reruns)."""
     from pyspark.sql import functions as F
 
     digest = F.sha2(F.concat_ws(",", F.array_sort(F.collect_list("event_id"))), 256)
-    return rows.groupBy("date").agg(
-        F.concat(F.lit("n"), F.count("*").cast("string"), F.lit("-"), F.substring(digest, 1, 16)).alias(
-            "version"
-        )
-    )
+    count = F.count("*")
+    version = F.concat(F.lit("n"), count.cast("string"), F.lit("-"), F.substring(digest, 1, 16))
+    return grouped.agg(count.alias("n"), version.alias("version"))
 
 
-def _staged(ctx: JobContext, rows):
-    """Spark may not overwrite the path it reads from: park the rows in the lake's staging area first."""
-    staging = spark_url(ctx.settings, f"{STAGING_PATH}/{ctx.asset.name}")
-    rows.write.mode("overwrite").parquet(staging)
-    return ctx.spark.read.parquet(staging)
-
-
-def _drop_staging(ctx: JobContext) -> None:
-    fs, folder = lake_fs(ctx.settings), lake_path(ctx.settings, f"{STAGING_PATH}/{ctx.asset.name}")
-    if fs.exists(folder):
-        fs.rm(folder, recursive=True)
-
-
-def _quarantine_rows(topic: str, bad):
+def _quarantine_rows(topic: str, outcomes):
+    """The bad and conflicting events as QUARANTINE rows."""
     from pyspark.sql import functions as F
 
     now = datetime.now(UTC).replace(tzinfo=None)
-    return bad.select(
+    conflict = F.col(OUTCOME) == CONFLICT
+    reason = F.when(conflict, F.lit(pos_events.DUPLICATE_CONFLICT)).otherwise(F.col(REASON))
+    detail = F.when(
+        conflict, F.concat(F.lit("event_id "), F.col("event_id"), F.lit(" already holds other content"))
+    ).otherwise(F.col(DETAIL))
+    return outcomes.filter(F.col(OUTCOME).isin(BAD, CONFLICT)).select(
         F.lit(topic).alias("topic"), "kafka_partition", "kafka_offset", F.col(PAYLOAD).alias("payload"),
-        F.col(REASON).alias("reason"), F.col(DETAIL).alias("detail"),
-        F.lit(now).cast("timestamp").alias("quarantined_at"),
+        reason.alias("reason"), detail.alias("detail"), F.lit(now).cast("timestamp").alias("quarantined_at"),
     ).select(*[F.col(n).cast(t) for n, t in QUARANTINE])  # fmt: skip
 
 
-def _write_quarantine(ctx: JobContext, topic: str, bad, offsets) -> int:
+def _write_quarantine(ctx: JobContext, topic: str, outcomes, offsets) -> None:
     """Bad events to `raw/_quarantine/<topic>/<offset range>/` (replaced on a rerun) and the dead letters."""
     from pyspark.sql import functions as F
 
-    bad = bad.persist()
-    count = bad.count()
-    if count == 0:
-        bad.unpersist()
-        return 0
+    bad = _quarantine_rows(topic, outcomes)
     folder = f"{QUARANTINE_PATH}/{topic}/{state.batch_id(*offsets)}"
     bad.coalesce(1).write.mode("overwrite").parquet(spark_url(ctx.settings, folder))
     letters = bad.select(
@@ -228,8 +282,6 @@ def _write_quarantine(ctx: JobContext, topic: str, bad, offsets) -> int:
     letters.write.format("kafka").option("kafka.bootstrap.servers", ctx.settings.kafka_bootstrap).option(
         "topic", DEAD_LETTER_TOPIC
     ).save()
-    bad.unpersist()
-    return count
 
 
 __all__ = ["TOPICS", "QuarantineRateExceeded", "ingest"]

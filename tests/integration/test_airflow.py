@@ -37,6 +37,8 @@ pytestmark = pytest.mark.airflow
 
 CHAIN = Path(__file__).resolve().parent / "airflow_chain.py"
 GRAPH_REF = f"{CHAIN}:GRAPH"
+GATED_REF = f"{CHAIN.with_name('gated_chain.py')}:GRAPH"
+STEPS = ("check", "materialize", "gate", "publish")
 DAG_FILE = '''"""The test chain, rendered like dags/shelfwise_assets.py renders the real graph."""
 from pathlib import Path
 
@@ -52,27 +54,36 @@ DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"]
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    """(settings, graph, dags) for the chain, with a migrated Airflow DB and warehouse."""
-    from infra.warehouse import Warehouse, migrate
+    """(settings, graph, dags, write_sales) for the chain, with a migrated Airflow DB and warehouse."""
+    settings, graph, dags = rendered(tmp_path_factory, "chain", GRAPH_REF)
+    return settings, graph, dags, chain_module().write_sales
 
-    home = tmp_path_factory.mktemp("airflow-chain") / "home"
+
+@pytest.fixture(scope="module")
+def gated(tmp_path_factory):
+    """(settings, graph, dags) for the gated chain (real inventory_snapshot and daily_features suites)."""
+    from .gated_chain import write_reference
+
+    settings, graph, dags = rendered(tmp_path_factory, "gated", GATED_REF)
+    write_reference(settings)
+    return settings, graph, dags
+
+
+def rendered(tmp_path_factory, name: str, graph_ref: str):
+    """Write the graph's DAG file into the test dags folder, migrate both databases, render the DAGs here."""
+    from assets.airflow_render import RenderConfig, render_dags
+    from infra.warehouse import Warehouse, migrate
+    from spark.submit import load_graph_ref
+
+    home = tmp_path_factory.mktemp(f"airflow-{name}") / "home"
     settings = Settings(home=home, lake_url="", clickhouse_url="")
     migrate(Warehouse(settings))
     dags_folder = AIRFLOW_TEST_HOME / "dags"
     dags_folder.mkdir(parents=True, exist_ok=True)
-    (dags_folder / "shelfwise_chain.py").write_text(DAG_FILE.format(home=str(home), ref=GRAPH_REF))
+    (dags_folder / f"shelfwise_{name}.py").write_text(DAG_FILE.format(home=str(home), ref=graph_ref))
     migrate_db({}, AIRFLOW_TEST_HOME / "migrate.log")
-
-    from assets.airflow_render import RenderConfig, render_dags
-    from spark.submit import load_graph_ref
-
-    graph = load_graph_ref(GRAPH_REF)
-    return (
-        settings,
-        graph,
-        render_dags(graph, RenderConfig(settings, graph_ref=GRAPH_REF)),
-        chain_module().write_sales,
-    )
+    graph = load_graph_ref(graph_ref)
+    return settings, graph, render_dags(graph, RenderConfig(settings, graph_ref=graph_ref))
 
 
 def run(dag) -> dict[str, str]:
@@ -106,7 +117,7 @@ def test_chain_builds_once_then_skips_then_builds_only_the_new_day(chain):
     write_sales(settings, DAYS)
     for name in graph.order:
         states = run(dags[name])
-        assert states == dict.fromkeys(("check", "materialize", "gate", "publish"), "success"), name
+        assert states == dict.fromkeys(STEPS, "success"), name
         (extra,) = events(name)
         AssetEventExtra.model_validate(extra)
         assert extra["partitions"] == DAYS
@@ -115,7 +126,7 @@ def test_chain_builds_once_then_skips_then_builds_only_the_new_day(chain):
     # Nothing changed: the source asks for news and publishes nothing; consumers stop at check.
     assert run(dags["raw"])["publish"] == "skipped"
     for name in ("totals", "rolling"):
-        assert run(dags[name]) == dict.fromkeys(("check", "materialize", "gate", "publish"), "skipped")
+        assert run(dags[name]) == dict.fromkeys(STEPS, "skipped")
     assert [len(events(name)) for name in graph.order] == [1, 1, 1]
 
     write_sales(settings, DAYS + ["2026-03-04"])
@@ -132,6 +143,41 @@ def test_chain_builds_once_then_skips_then_builds_only_the_new_day(chain):
     assert set(latest) == {(a, d) for a in graph.order for d in DAYS + ["2026-03-04"]}
     assert latest[("rolling", "2026-03-04")].run_id.startswith("manual__")
     assert latest[("totals", "2026-03-01")].row_count == 2
+
+
+def test_a_blocking_gate_holds_back_the_bad_day_fails_the_run_and_a_warning_travels_on(gated):
+    from .gated_chain import DAYS, break_ledger
+
+    settings, _, dags = gated
+    good = dict.fromkeys(STEPS, "success")
+    break_ledger(settings, DAYS[1], [1, 0, 0, 0, 0, 0])  # one row of one day no longer balances
+    assert run(dags["raw_sales"])["publish"] == "success"
+
+    # The gate rejects that day only: the others publish, then the run fails, naming the expectation.
+    assert run(dags["inventory_snapshot"]) == {**good, "rejections": "failed"}
+    (extra,) = events("inventory_snapshot")
+    assert extra["partitions"] == [DAYS[0], DAYS[2]]
+    assert [(b["expectation"], b["partition"]) for b in extra["gate"]["blocking"]] == [
+        ("expect_column_values_to_be_between(ledger_gap)", DAYS[1])
+    ]
+    # Downstream builds only the feature window without the rejected day; a warning does not stop it.
+    assert run(dags["daily_features"]) == {**good, "rejections": "success"}
+    (features,) = events("daily_features")
+    assert features["partitions"] == [DAYS[0]]
+    assert [w["expectation"] for w in features["gate"]["warnings"]] == [
+        "expect_column_values_to_not_be_null(lag_1)"
+    ]
+
+    # Retried while still broken: nothing left to publish, so the gate fails and no event is emitted.
+    states = run(dags["inventory_snapshot"])
+    assert states["gate"] == "failed" and states["publish"] == states["rejections"] == "upstream_failed"
+    assert len(events("inventory_snapshot")) == 1
+
+    break_ledger(settings, DAYS[1], 0)  # fixed at the source: the day builds, and its consumers follow
+    assert run(dags["inventory_snapshot"]) == {**good, "rejections": "success"}
+    assert events("inventory_snapshot")[-1]["partitions"] == [DAYS[1]]
+    assert run(dags["daily_features"])["publish"] == "success"
+    assert events("daily_features")[-1]["partitions"] == [DAYS[1], DAYS[2]]
 
 
 class Api:

@@ -11,82 +11,20 @@ import pandas as pd
 import pytest
 
 from assets.graph import build_graph
-from assets.model import AssetSpec, Gate, Lake, window
+from assets.model import AssetSpec, Gate, Lake
 from assets.runner import Runner
 from infra.lake import lake_path, write_partition_versions
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobResult
 from tests.browser import chromium
 
-DAYS = ["2026-03-09", "2026-03-10", "2026-03-11"]
-STORES, SKUS = ["S1", "S2"], ["A", "B", "C"]
-BREAK: dict[str, callable] = {}  # day -> how inventory_snapshot's job corrupts that day's ledger
-
-
-def ingest_sales(ctx) -> JobResult:
-    """Source job: a few sale lines per store x SKU and day, versioned by content."""
-    root, versions = Path(lake_path(ctx.settings)), {}
-    for i, day in enumerate(DAYS):
-        lines = pd.DataFrame([{"store_id": s, "sku": k, "kind": "sale", "quantity": 1 + (i + j) % 3}
-                              for j, (s, k) in enumerate((s, k) for s in STORES for k in SKUS)])
-        out = root / "raw" / "sales" / f"date={day}"
-        out.mkdir(parents=True, exist_ok=True)
-        lines.to_parquet(out / "part-0.parquet", index=False)
-        versions[day] = hashlib.sha256(lines.to_csv().encode()).hexdigest()[:16]
-    write_partition_versions(ctx.settings, "raw/sales", versions)
-    return JobResult(len(DAYS), partition_versions=versions)
-
-
-def build_ledger(ctx) -> JobResult:
-    root, rows = Path(lake_path(ctx.settings)), {}
-    for day in ctx.partitions:
-        lines = pd.read_parquet(root / "raw" / "sales" / f"date={day}")
-        sold = lines.groupby(["store_id", "sku"])["quantity"].sum().rename("sold").reset_index()
-        ledger = sold.assign(opening_on_hand=10, returned=0, received=0, adjusted=0)
-        ledger = ledger.assign(closing_on_hand=10 - ledger["sold"], discrepancy=False)
-        ledger = BREAK.get(day, lambda f: f)(ledger)
-        out = root / "curated" / "inventory_snapshot" / f"date={day}"
-        out.mkdir(parents=True, exist_ok=True)
-        ledger.to_parquet(out / "part-0.parquet", index=False)
-        rows[day] = len(ledger)
-    return JobResult(sum(rows.values()), rows_by_partition=rows)
-
-
-def build_features(ctx) -> JobResult:
-    root = Path(lake_path(ctx.settings)) / "curated"
-    for day in ctx.partitions:
-        today = pd.read_parquet(root / "inventory_snapshot" / f"date={day}")
-        before = root / "inventory_snapshot" / f"date={(pd.Timestamp(day) - pd.Timedelta(days=1)).date()}"
-        lag = pd.read_parquet(before)[["store_id", "sku", "sold"]].rename(columns={"sold": "lag_1"}) \
-            if before.exists() else today[["store_id", "sku"]].assign(lag_1=float("nan"))
-        features = today[["store_id", "sku", "sold"]].rename(columns={"sold": "units_sold"})
-        features = features.merge(lag, "left")
-        features = features.assign(stock_out=False, price=2.5, day_of_week=pd.Timestamp(day).dayofweek + 1)
-        out = root / "daily_features" / f"date={day}"
-        out.mkdir(parents=True, exist_ok=True)
-        features.astype({"units_sold": float, "lag_1": float}).to_parquet(out / "part-0.parquet", index=False)
-    rows = {d: len(STORES) * len(SKUS) for d in ctx.partitions}
-    return JobResult(sum(rows.values()), rows_by_partition=rows)
-
-
-GRAPH = build_graph([
-    AssetSpec("raw_sales", "POS lines", ingest_sales, Lake("raw/sales")),
-    AssetSpec("inventory_snapshot", "ledger", build_ledger, Lake("curated/inventory_snapshot"),
-              ("raw_sales",), gate=Gate("inventory_snapshot")),
-    AssetSpec("daily_features", "features", build_features, Lake("curated/daily_features"),
-              (window("inventory_snapshot", 2),), gate=Gate("daily_features")),
-])
+from .gated_chain import DAYS, GRAPH, SKUS, STORES, break_ledger, write_reference
 
 
 @pytest.fixture
 def runner(settings):
     migrate(Warehouse(settings))
-    root = Path(lake_path(settings)) / "reference"
-    dimensions = {"stores": pd.DataFrame({"store_id": STORES}), "products": pd.DataFrame({"sku": SKUS})}
-    for name, frame in dimensions.items():
-        (root / name).mkdir(parents=True)
-        frame.to_parquet(root / name / "part-0.parquet", index=False)
-    BREAK.clear()
+    write_reference(settings)
     return Runner(GRAPH, settings)
 
 
@@ -109,7 +47,7 @@ def test_good_partitions_pass_every_gate_and_each_result_lands_in_dq_results(run
 
 
 def test_a_blocking_failure_is_recorded_and_stops_the_downstream_partition(runner):
-    BREAK[DAYS[1]] = lambda ledger: ledger.assign(closing_on_hand=ledger.closing_on_hand + [1, 0, 0, 0, 0, 0])
+    break_ledger(runner.settings, DAYS[1], [1, 0, 0, 0, 0, 0])
     report = outcomes(runner.materialize())
     snapshot, features = report["inventory_snapshot"], report["daily_features"]
     # only the bad day fails (this test ledger does not carry days forward); no feature window containing
@@ -132,7 +70,7 @@ def test_a_blocking_failure_is_recorded_and_stops_the_downstream_partition(runne
 
 
 def test_data_docs_open_in_chromium_without_errors_and_show_the_failing_expectation(runner, tmp_path):
-    BREAK[DAYS[2]] = lambda ledger: ledger.assign(closing_on_hand=ledger["closing_on_hand"] + 1)
+    break_ledger(runner.settings, DAYS[2], 1)
     runner.materialize()
     attempts = runner.store.latest_attempts()
     failed = attempts[(attempts.asset == "inventory_snapshot") & (attempts.status == "failed")].iloc[0]

@@ -18,11 +18,11 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from assets.definitions import load_graph
+from infra.kafka_local import ensure_topics
 from infra.lake import lake_fs, lake_path, read_partition_versions
 from infra.settings import Settings
 from infra.simulator import faults
 from infra.simulator.cli import run_scenario
-from infra.kafka_local import ensure_topics
 from spark.context import JobContext
 from spark.jobs.ingest import (
     QuarantineRateExceeded,

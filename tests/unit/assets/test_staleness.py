@@ -1,6 +1,7 @@
 """Staleness, property-based: exactly the partitions that (transitively) read a change turn stale."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -115,3 +116,31 @@ def test_a_new_day_only_adds_work_for_that_day_and_what_reads_it():
     observed[DAYS[-1]] = "new"
     todo = stale(plan_all(graph, observed, latest))
     assert {k for n, k in todo if n in ("sales", "snapshot", "features", "orders")} == {DAYS[-1]}
+
+
+def test_a_job_code_version_covers_the_project_modules_it_imports_but_not_plumbing(tmp_path):
+    from assets.versions import project_sources
+
+    files = {
+        "spark/jobs/stock.py": "from spark.jobs.ledger import balance\nfrom spark.session import get_spark\n",
+        "spark/jobs/ledger.py": "import spark.rules\nimport pandas\n",
+        "spark/rules.py": "from spark import schemas\n",
+        "spark/schemas.py": "COLUMNS = []\n",
+        "spark/session.py": "import spark.jobs.unused\n",
+        "spark/jobs/unused.py": "",
+    }
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+    names = [n for n, _ in project_sources("spark.jobs.stock", tmp_path / "spark/jobs/stock.py")]
+    assert names == ["spark.jobs.ledger", "spark.jobs.stock", "spark.rules", "spark.schemas"]
+
+
+def test_the_inventory_job_version_changes_with_its_ledger_helper():
+    from assets.definitions import load_graph
+    from assets.versions import project_sources
+
+    spec = load_graph()["inventory_snapshot"]
+    module = spec.job.split(":")[0]
+    origin = Path(__file__).resolve().parents[3].joinpath(*module.split(".")).with_suffix(".py")
+    assert "spark.jobs.ledger" in dict(project_sources(module, origin))

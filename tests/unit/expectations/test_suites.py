@@ -18,6 +18,12 @@ from expectations.suites import label, load_suite
 from infra.lake import lake_path
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobContext
+from tests.unit.expectations.insight_cases import (
+    INSIGHT_BREAKERS,
+    INSIGHT_GOOD,
+    duplicate_first,
+    set_cell,
+)
 
 DAY = "2026-03-10"  # a Tuesday
 WEEK = "2026-03-09"  # its Monday: the demand_model partition
@@ -107,19 +113,6 @@ def lake(settings) -> Lake:
 PREVIOUS_DAY = "2026-03-09"
 
 
-def set_cell(column, value, row=0):
-    def change(frame):
-        frame = frame.copy()
-        frame[column] = frame[column].astype(object) if value is None else frame[column]
-        frame.loc[row, column] = value
-        return frame
-    return change
-
-
-def duplicate_first(frame):
-    return pd.concat([frame, frame.iloc[:1]], ignore_index=True)
-
-
 def edit_document(name, edit):
     def change(documents):
         documents = copy.deepcopy(documents)
@@ -137,7 +130,7 @@ METADATA = "v2/metadata.json"
 
 GOOD = {
     "raw_sales": raw_sales, "inventory_snapshot": inventory_snapshot, "daily_features": daily_features,
-    "reorder_predictions": reorder_predictions, "demand_model": model_registry,
+    "reorder_predictions": reorder_predictions, "demand_model": model_registry, **INSIGHT_GOOD,
 }
 
 # asset -> {blocking expectation: how to break a good partition so that exactly it must fail}
@@ -190,6 +183,7 @@ BREAKERS = {
         "expect_column_pair_values_a_to_be_greater_than_b(champion_baseline_wape, champion_wape)":
             edit_document(METADATA, lambda m: m["backtest"]["forecast"].update(wape=0.55)),
     },
+    **INSIGHT_BREAKERS,
 }
 
 

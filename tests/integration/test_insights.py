@@ -1,0 +1,187 @@
+"""sales_anomalies, slow_movers and cross_sell: the real jobs and gates on one tiny simulated chain.
+
+12 weeks x 2 stores x 4 SKUs, built once per module, with planted cases: a 40-unit spike, a shelf count 60
+units short of the book, a product that never sells in one store while stock keeps arriving, and baskets
+where two products are always bought together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assets.definitions import load_graph
+from expectations.gate import validate
+from infra.lake import lake_path
+from infra.warehouse import Warehouse, migrate
+from spark.context import JobContext
+from tests.conftest import isolated_settings
+
+from . import chain
+
+pytestmark = pytest.mark.spark
+GRAPH = load_graph()
+DAYS = [(chain.START + timedelta(days=i)).isoformat() for i in range(84)]
+SPIKE = ("S00", "P001", DAYS[61])
+SHORT_COUNT = ("S01", "P002", DAYS[62])
+DEAD = ("S01", "P003")  # never sells in this store, receipts keep coming
+PAIR = ("P000", "P002")  # always in the same basket
+WEEKS = ["2026-03-16", "2026-03-23"]  # the last two complete weeks (cutoffs 03-22, 03-29 = DAYS[-1])
+
+
+def planted_events(dims) -> dict[str, pd.DataFrame]:
+    raw = chain.events(dims["stores"], dims["products"], len(DAYS), seed=5)
+    sales = raw["raw_sales"]
+    sales = sales[~((sales.store_id == DEAD[0]) & (sales.sku == DEAD[1]))]
+    store, sku, day = SPIKE
+    spike = dict(
+        event_id="spike",
+        kind="sale",
+        basket_id="b-spike",
+        store_id=store,
+        terminal_id="T1",
+        sku=sku,
+        quantity=40,
+        unit_price=3.0,
+        discount=0.0,
+        ts=datetime.fromisoformat(day) + timedelta(hours=11),
+    )
+    paired = [
+        dict(
+            event_id=f"pair-{d}-{n}-{k}",
+            kind="sale",
+            basket_id=f"pb-{d}-{n}",
+            store_id="S00",
+            terminal_id="T2",
+            sku=k,
+            quantity=1,
+            unit_price=2.0,
+            discount=0.0,
+            ts=datetime.fromisoformat(d) + timedelta(hours=12, minutes=n),
+        )
+        for d in DAYS[-56:]
+        for n in range(3)
+        for k in PAIR
+    ]
+    raw["raw_sales"] = pd.concat([sales, pd.DataFrame([spike, *paired])], ignore_index=True)
+    store, sku, day = SHORT_COUNT
+    at = datetime.fromisoformat(day)
+    moves = [
+        dict(
+            event_id="big-receipt",
+            store_id=store,
+            sku=sku,
+            supplier_id="SUP1",
+            po_id="po-x",
+            quantity=60,
+            unit_cost=1.0,
+            ts=at + timedelta(hours=7, minutes=30),
+        )
+    ]
+    count = [
+        dict(
+            event_id="short-count",
+            kind="count",
+            store_id=store,
+            sku=sku,
+            quantity=2,
+            reason="cycle_count",
+            ts=at + timedelta(hours=19, minutes=59),
+        )
+    ]
+    raw["raw_receipts"] = pd.concat([raw["raw_receipts"], pd.DataFrame(moves)], ignore_index=True)
+    raw["raw_inventory_updates"] = pd.concat(
+        [raw["raw_inventory_updates"], pd.DataFrame(count)], ignore_index=True
+    )
+    return raw
+
+
+@pytest.fixture(scope="module")
+def lake(spark, tmp_path_factory):
+    """Settings of a lake holding the planted chain and its 84-day inventory_snapshot."""
+    settings = isolated_settings(tmp_path_factory.mktemp("insights") / "home")
+    dims = chain.dimensions(2, 4)
+    chain.write_lake(settings, dims, planted_events(dims))
+    migrate(Warehouse(settings))
+    build(settings, "inventory_snapshot", DAYS)
+    return settings
+
+
+def build(settings, asset: str, partitions: list[str]):
+    from assets.runner import run_job
+
+    return run_job(JobContext(GRAPH, GRAPH[asset], tuple(partitions), settings, "test"))
+
+
+def gate(settings, asset: str, partitions: list[str]):
+    return validate(JobContext(GRAPH, GRAPH[asset], tuple(partitions), settings, "test"))
+
+
+def load(settings, asset: str, partitions: list[str]) -> pd.DataFrame:
+    """Load the partitions into the asset's warehouse table and read the table back."""
+    from infra.warehouse_load import load_asset
+
+    spec = GRAPH[asset]
+    load_asset(JobContext(GRAPH, spec, tuple(partitions), settings, "test"))
+    return Warehouse(settings).query_df(f"SELECT * FROM {spec.warehouse_table} ORDER BY date, store_key")
+
+
+def read(settings, asset: str) -> pd.DataFrame:
+    frame = pd.read_parquet(Path(lake_path(settings, GRAPH[asset].storage.path)))
+    frame["date"] = frame["date"].astype(str)
+    return frame
+
+
+def test_a_spike_and_a_short_count_are_flagged_with_their_reason_and_normal_days_are_not(lake):
+    wanted = DAYS[60:64]
+    result = build(lake, "sales_anomalies", wanted)
+    assert result.rows_by_partition == {d: 8 for d in wanted}
+    scores = read(lake, "sales_anomalies").set_index(["store_id", "sku", "date"])
+    spike, short = scores.loc[SPIKE], scores.loc[SHORT_COUNT]
+    assert spike.is_anomaly and spike.reason == "sales_spike" and spike.sales_z > 4, spike.to_dict()
+    assert short.is_anomaly and short.reason == "count_shortfall" and short.count_variance < -50, (
+        short.to_dict()
+    )
+    assert not scores.loc[(*SPIKE[:2], DAYS[60])].is_anomaly, "the day before the spike is an ordinary day"
+    flagged = scores[scores.is_anomaly]
+    assert set(flagged.index) <= {SPIKE, SHORT_COUNT, ("S00", "P001", DAYS[62])}, flagged[["reason", "score"]]
+    assert gate(lake, "sales_anomalies", wanted).passed
+    table = load(lake, "sales_anomalies", wanted)
+    assert len(table) == len(flagged) and "sales_spike" in set(table.reason), "only flagged rows are loaded"
+
+
+def test_slow_movers_flag_the_product_that_never_sells_and_report_a_time_split(lake):
+    result = build(lake, "slow_movers", WEEKS)
+    assert result.rows_by_partition == {w: 8 for w in WEEKS}
+    newest = read(lake, "slow_movers").query("date == @WEEKS[-1]").set_index(["store_id", "sku"])
+    assert list(newest.columns[:3]) == ["cutoff", "on_hand", "mean_daily_units_28"]
+    assert (newest.method == "random_forest").all() and newest.at_risk_probability.between(0, 1).all()
+    dead = newest.loc[DEAD]
+    assert dead.at_risk and dead.at_risk_probability > 0.5 and dead.on_hand > 20, dead.to_dict()
+    assert newest.at_risk.sum() <= 2, newest[["at_risk", "at_risk_probability", "days_of_cover"]]
+    metrics = result.details["metrics"][WEEKS[-1]]
+    assert metrics["model_recall"] == 1.0 and metrics["test_rows"] == 4 * 8, metrics
+    assert newest.model_recall.iloc[0] == metrics["model_recall"], "the figures travel with the rows"
+    assert gate(lake, "slow_movers", WEEKS).passed
+    table = load(lake, "slow_movers", WEEKS)
+    assert len(table) == 16 and table.at_risk.sum() == read(lake, "slow_movers").at_risk.sum()
+
+
+def test_cross_sell_ranks_the_always_paired_product_first_and_measures_recall(lake, monkeypatch):
+    from spark.jobs import insights
+
+    monkeypatch.setattr(insights, "TRAIN_NEWEST_WEEKS", 1)  # one ALS week, one co-occurrence backfill week
+    result = build(lake, "cross_sell", WEEKS)
+    table = read(lake, "cross_sell")
+    for week, method in zip(WEEKS, ["co_occurrence", "als"], strict=True):
+        rows = table[table.date == week]
+        assert set(rows.method) == {method}
+        first = rows[rows["rank"] == 1].set_index("sku")["related_sku"]
+        assert first[PAIR[0]] == PAIR[1] and first[PAIR[1]] == PAIR[0], (week, first.to_dict())
+    als = table[table.date == WEEKS[-1]].iloc[0]
+    assert als.eval_baskets == 21 and als.recall_at_10_als == 1.0, als.to_dict()
+    assert result.details["metrics"][WEEKS[-1]]["method"] == "als"
+    assert gate(lake, "cross_sell", WEEKS).passed
