@@ -134,13 +134,15 @@ class Freshness:
 class Alerts:
     """Rows someone must act on, sent to a Kafka topic once they pass the gate: those whose `column` holds
     one of `values`, keyed by `key` (per-store order), identified by `id_column` so consumers can drop the
-    repeats a rebuilt partition sends again."""
+    repeats a rebuilt partition sends again. Only days at most `max_age_days` old are sent (None: every day),
+    so a backfill of last year does not page anyone."""
 
     topic: str
     column: str
     values: tuple[str, ...]
     key: str = "store_id"
     id_column: str = "prediction_id"
+    max_age_days: int | None = 3
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
 """Alerts: the rows of a just-validated partition that someone must act on, sent to a Kafka topic.
 
 Only partitions that passed their gate are sent (the runner and the Airflow publish step call this after the
-gate). Each message is keyed by store, so one store's alerts stay in order, and carries the row's stable id:
-rebuilding a partition sends its alerts again with the same ids, which consumers use to drop repeats.
+gate), and only recent ones (`Alerts.max_age_days`): a backfill rebuilds history without paging anyone. Each
+message is keyed by store, so one store's alerts stay in order, and carries the row's stable id: rebuilding a
+partition sends its alerts again with the same ids, which consumers use to drop repeats.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
@@ -36,7 +38,8 @@ def send_alerts(ctx) -> int:
     alerts = ctx.asset.alerts
     if alerts is None or not ctx.settings.alerts_to_kafka:
         return 0
-    rows = alert_rows(read_days(ctx.settings, ctx.asset.storage.path, list(ctx.partitions)), alerts)
+    days = recent(ctx.partitions, alerts.max_age_days)
+    rows = alert_rows(read_days(ctx.settings, ctx.asset.storage.path, days), alerts)
     if rows.empty:
         return 0
     producer = _producer(ctx.settings, alerts.topic)
@@ -53,6 +56,14 @@ def send_alerts(ctx) -> int:
     finally:
         producer.close(timeout=SEND_TIMEOUT_S)
     return len(rows)
+
+
+def recent(days, max_age_days: int | None, today: date | None = None) -> list[str]:
+    """The partition days young enough to alert on (all of them when max_age_days is None)."""
+    if max_age_days is None:
+        return list(days)
+    oldest = (today or datetime.now(UTC).date()) - timedelta(days=max_age_days)
+    return [d for d in days if date.fromisoformat(d) >= oldest]
 
 
 def _message(asset: str, record: dict) -> dict:

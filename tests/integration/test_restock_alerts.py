@@ -31,7 +31,8 @@ def predictions(settings):
 def context(settings, days=tuple(DAYS)):
     """reorder_predictions as declared, but alerting to a topic of its own (the broker is shared)."""
     spec = GRAPH["reorder_predictions"]
-    spec = replace(spec, alerts=replace(spec.alerts, topic=f"restock-alerts-{uuid.uuid4().hex[:8]}"))
+    topic = f"restock-alerts-{uuid.uuid4().hex[:8]}"
+    spec = replace(spec, alerts=replace(spec.alerts, topic=topic, max_age_days=None))  # DAYS are long past
     return JobContext(GRAPH, spec, days, settings, "alerts-test")
 
 
@@ -55,6 +56,17 @@ def test_urgent_rows_are_sent_keyed_by_store_and_a_resend_repeats_the_same_ids(s
     assert send_alerts(one_day) == (urgent.date == DAYS[0]).sum()
     again = read_alerts(settings, ctx.asset.alerts.topic, timeout_s=10)
     assert {a["prediction_id"] for _, a in again} == set(urgent.prediction_id)
+
+
+def test_only_recent_days_alert_so_a_backfill_pages_nobody():
+    from datetime import date
+
+    from infra.alerts import recent
+
+    days = ["2026-01-30", "2026-02-01", "2026-02-03", "2026-02-04"]
+    assert recent(days, 3, today=date(2026, 2, 4)) == ["2026-02-01", "2026-02-03", "2026-02-04"]
+    assert recent(days, None) == days
+    assert GRAPH["reorder_predictions"].alerts.max_age_days == 3
 
 
 def test_alerts_off_send_nothing_and_an_absent_broker_is_a_clear_error(settings):
