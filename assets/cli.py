@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 console = Console()
 
@@ -81,10 +80,12 @@ def status() -> None:
 
 def lineage(asset: Annotated[str | None, typer.Argument()] = None,
             version: Annotated[str | None, typer.Option(help="A data version of ASSET to trace.")] = None,
-            out: Annotated[Path, typer.Option(help="Where to write the picture (.svg).")] = Path("lineage.svg")) -> None:
+            out: Annotated[
+                Path, typer.Option(help="Where to write the picture (.svg).")
+            ] = Path("lineage.svg")) -> None:
     """Draw the asset graph (SVG) and, for one data version, print the upstream versions it was built from."""
-    from assets.lineage import trace_version, write_lineage_svg
     from assets.definitions import load_graph
+    from assets.lineage import trace_version, write_lineage_svg
 
     graph = load_graph()
     path = write_lineage_svg(graph, out, focus=asset)

@@ -35,7 +35,8 @@ def lineage_svg(graph: AssetGraph, focus: str | None = None) -> str:
     width = 40 + (max(columns) + 1) * (BOX_W + GAP_X)
     height = 80 + tallest * (BOX_H + GAP_Y)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="sans-serif">',
         '<defs><marker id="arrow" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto">'
         '<path d="M0,0 L10,4 L0,8 z" fill="#555"/></marker></defs>',
     ]

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assets.runner import RunReport, Runner, Selection
+from assets.runner import Runner, RunReport, Selection
 from assets.versions import AssetPlan, compress_keys
 
 STYLE = {"fresh": "green", "stale": "yellow", "missing": "red", "waiting": "dim"}
@@ -85,7 +85,9 @@ def freshness_violations(runner: Runner, now: datetime | None = None) -> list[st
         if objective.max_lag_minutes is not None:
             limit = now - timedelta(minutes=objective.max_lag_minutes)
             if last is None or last.to_pydatetime() < limit:
-                problems.append(f"{name}: last built {last or 'never'}, objective {objective.max_lag_minutes} min")
+                problems.append(
+                    f"{name}: last built {last or 'never'}, objective {objective.max_lag_minutes} min"
+                )
         if objective.ready_by is not None:
             hour, minute = (int(x) for x in objective.ready_by.split(":"))
             deadline = now.replace(hour=hour, minute=minute, second=0, microsecond=0)

@@ -58,7 +58,9 @@ class Selection:
     def in_range(self, key: str) -> bool:
         if not key:
             return True
-        return (self.date_from is None or key >= self.date_from) and (self.date_to is None or key <= self.date_to)
+        return (self.date_from is None or key >= self.date_from) and (
+            self.date_to is None or key <= self.date_to
+        )
 
 
 @dataclass
@@ -118,7 +120,9 @@ class Runner:
 
     def _plan_derived(self, spec, state, latest, selection, named) -> AssetPlan:
         force = (lambda key: selection.in_range(key)) if (selection.force and spec.name in named) else None
-        return plan_derived(self.graph, spec, state, latest, code_version_of(spec), force or (lambda k: False))
+        return plan_derived(
+            self.graph, spec, state, latest, code_version_of(spec), force or (lambda k: False)
+        )
 
     @staticmethod
     def _chosen(plan: AssetPlan, buildable: bool, selection: Selection, ranged: bool) -> list[PartitionPlan]:
@@ -128,7 +132,9 @@ class Runner:
 
     # --- running ------------------------------------------------------------------------------------------
 
-    def materialize(self, selection: Selection = Selection(), progress: Callable[[str], None] | None = None) -> RunReport:
+    def materialize(
+        self, selection: Selection = Selection(), progress: Callable[[str], None] | None = None
+    ) -> RunReport:
         """Build every stale partition the selection allows, in dependency order; record everything."""
         run_id = f"local-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         latest = self.store.latest_successes()
@@ -270,7 +276,8 @@ def build_and_gate(ctx, plan: AssetPlan, chosen: list[PartitionPlan]) -> tuple[l
 
 def rejected_partitions(spec: AssetSpec, gate, keys: list[str]) -> set[str]:
     """The partitions a gate rejects: those with a blocking failure, and for an asset that carries its own
-    previous day forward (a ledger), every later day of the batch too, since each was built on a rejected one."""
+    previous day forward (a ledger), every later day of the batch too, since each was built on a rejected
+    one."""
     if gate.passed:
         return set()
     rejected = set(gate.failed_partitions) or set(keys)

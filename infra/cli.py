@@ -12,7 +12,9 @@ from infra.services import app as services_app
 from infra.simulator.cli import simulate
 from infra.warehouse_cli import app as warehouse_app
 
-app = typer.Typer(help="shelfwise: retail inventory data platform.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="shelfwise: retail inventory data platform.", no_args_is_help=True, add_completion=False
+)
 app.add_typer(services_app, name="services", help="Start, stop and check the local Kafka broker and MinIO.")
 app.add_typer(warehouse_app, name="warehouse", help="ClickHouse warehouse: migrations and queries.")
 app.add_typer(airflow_app, name="airflow", help="Airflow 3 standalone on this project's dags/.")

@@ -105,8 +105,9 @@ def _sell_now(settings, store_id: str, sku: str, units: int) -> None:
 
     from kafka import KafkaProducer
 
-    event = {"event_id": f"demo-{uuid.uuid4().hex}", "kind": "sale", "basket_id": f"demo-{uuid.uuid4().hex[:8]}",
-             "store_id": store_id, "terminal_id": "T01", "sku": sku, "quantity": units, "unit_price": 1.0,
+    event = {"event_id": f"demo-{uuid.uuid4().hex}", "kind": "sale",
+             "basket_id": f"demo-{uuid.uuid4().hex[:8]}", "store_id": store_id, "terminal_id": "T01",
+             "sku": sku, "quantity": units, "unit_price": 1.0,
              "discount": 0.0, "ts": datetime.now(UTC).isoformat()}
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
     producer.send("sales-transactions", key=store_id.encode(), value=json.dumps(event).encode())
@@ -133,14 +134,15 @@ def _outputs(settings, report_path, seconds: float) -> None:
     alerts = messages_on(settings, RESTOCK_ALERTS_TOPIC) if settings.alerts_to_kafka else 0
     lines = [
         f"lake:       {settings.lake}",
-        f"warehouse:  {settings.clickhouse_url or settings.chdb_path} (database {settings.warehouse_database})",
+        f"warehouse:  {settings.clickhouse_url or settings.chdb_path} "
+        f"(database {settings.warehouse_database})",
         "            shelfwise warehouse query 'SELECT * FROM fact_ml_predictions LIMIT 10'",
         f"lineage:    {lineage}",
         f"report:     {report_path}   (open it in a browser; the Power BI project is powerbi/shelfwise.pbip)",
         f"data docs:  {settings.lake}/reports/data-docs/index.html",
         f"alerts:     {alerts} urgent reorder rows on the Kafka topic {RESTOCK_ALERTS_TOPIC}",
         "status:     shelfwise status",
-        "airflow:    shelfwise airflow up   (UI on http://127.0.0.1:%d)" % settings.airflow_port,
+        f"airflow:    shelfwise airflow up   (UI on http://127.0.0.1:{settings.airflow_port:d})",
         f"took:       {seconds / 60:.1f} min",
     ]
     console.print(Panel("\n".join(lines), title="shelfwise demo: outputs", expand=False))

@@ -20,7 +20,9 @@ from infra.local_service import LocalService, ServiceStatus
 from infra.minio_local import MinioServer
 from infra.settings import Settings, get_settings
 
-__all__ = ["OPTIONAL", "SERVICES", "ServiceError", "ServiceStatus", "service", "start_all", "status", "stop_all"]
+__all__ = [
+    "OPTIONAL", "SERVICES", "ServiceError", "ServiceStatus", "service", "start_all", "status", "stop_all",
+]
 
 SERVICES: dict[str, type[LocalService]] = {"kafka": KafkaBroker, "minio": MinioServer}
 # Started only when named (`--only live_stock`) or by the demo: a Spark streaming job is no light process.

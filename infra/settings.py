@@ -42,7 +42,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CLICKHOUSE_URL", "SHELFWISE_CLICKHOUSE_URL"),
         description="http(s)://user:pass@host:8123/db of a ClickHouse server; empty: embedded chdb.",
     )
-    warehouse_path: Path | None = Field(None, description="chdb data directory; empty means <home>/warehouse.")
+    warehouse_path: Path | None = Field(
+        None, description="chdb data directory; empty means <home>/warehouse."
+    )
     warehouse_database: str = "shelfwise"
     warehouse_lock_timeout_s: float = Field(60.0, description="Longest wait for the chdb directory lock.")
 
@@ -105,7 +107,8 @@ class Settings(BaseSettings):
 
     def as_env(self) -> dict[str, str]:
         """These settings as the environment variables that recreate them in a child process (a Spark job,
-        an Airflow task, the live-stock stream), so every process of one run sees the same lake and warehouse."""
+        an Airflow task, the live-stock stream), so every process of one run sees the same lake and
+        warehouse."""
         env = {}
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)

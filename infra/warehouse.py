@@ -1,4 +1,5 @@
-"""One thin interface to the ClickHouse warehouse: embedded chdb by default, a server when CLICKHOUSE_URL is set.
+"""One thin interface to the ClickHouse warehouse: embedded chdb by default, a server when CLICKHOUSE_URL is
+set.
 
 chdb locks its data directory, and Airflow tasks, the streaming job, the CLI and the report are separate
 processes. The sharing rule: a process holds a chdb session only for one unit of work (a load or a query),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
@@ -31,7 +33,9 @@ def query(sql: str) -> None:
 
 @app.command()
 def secure(
-    region: list[str] = typer.Option([], "--region", help="A region to create a reader for (repeat)."),
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="A region to create a reader for (repeat).")
+    ] = None,
 ) -> None:
     """Create the row-policy-bound BI credentials on a ClickHouse server; prints each new password once."""
     from infra.settings import get_settings
@@ -40,7 +44,7 @@ def secure(
     from infra.warehouse_security import secure as create_readers
 
     try:
-        passwords = create_readers(Warehouse(get_settings()), region)
+        passwords = create_readers(Warehouse(get_settings()), region or [])
     except NeedsServer as error:
         console.print(f"[red]error:[/] {error}")
         raise typer.Exit(1) from error

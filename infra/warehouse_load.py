@@ -177,6 +177,22 @@ SLOW_MOVER_COLUMNS = [
     "rule_recall",
 ]
 
+CROSS_SELL_COLUMNS = [
+    "date",
+    "date_key",
+    "store_key",
+    "product_key",
+    "related_product_key",
+    "rank",
+    "affinity",
+    "baskets_together",
+    "method",
+    "recall_at_10_als",
+    "recall_at_10_popularity",
+    "recall_at_10_co_occurrence",
+    "eval_baskets",
+]
+
 
 def anomaly_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
     """The flagged sales_anomalies rows only: the work list, not the scores of every normal day."""
@@ -196,6 +212,17 @@ def slow_mover_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
     return frame[SLOW_MOVER_COLUMNS]
 
 
+def cross_sell_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
+    """Every list: chain-wide under store_key 'ALL' (no dim_store row), each store's under its key."""
+    frame = read_days(settings, "marts/cross_sell", days)
+    if frame.empty:
+        return frame
+    frame = _keyed(frame.rename(columns={"related_sku": "related_product_key"}))
+    # eval_baskets is null on co-occurrence weeks: Parquet gives floats with NaN, the table a Nullable(Int64)
+    types = {"rank": "int32", "baskets_together": "int64", "eval_baskets": "Int64"}
+    return frame.astype(types)[CROSS_SELL_COLUMNS]
+
+
 # raw_sales is a same-day input of inventory_snapshot, so every change to a sales day rebuilds that day's
 # snapshot: loading fact_sales with fact_inventory keeps it current although source assets have no load step.
 TABLE_LOADS: dict[str, list[tuple[str, Callable[[Settings, list[str]], pd.DataFrame]]]] = {
@@ -203,6 +230,7 @@ TABLE_LOADS: dict[str, list[tuple[str, Callable[[Settings, list[str]], pd.DataFr
     "fact_ml_predictions": [("fact_ml_predictions", prediction_rows)],
     "fact_sales_anomalies": [("fact_sales_anomalies", anomaly_rows)],
     "fact_slow_movers": [("fact_slow_movers", slow_mover_rows)],
+    "fact_cross_sell": [("fact_cross_sell", cross_sell_rows)],
 }
 
 

@@ -26,7 +26,8 @@ def secure(warehouse: Warehouse, regions: list[str]) -> dict[str, str]:
     """Create (or update) the executive and per-region readers; returns {user: new password}."""
     if not warehouse.is_server:
         raise NeedsServer(
-            "row policies need a ClickHouse server (set CLICKHOUSE_URL); the embedded chdb engine has no users"
+            "row policies need a ClickHouse server (set CLICKHOUSE_URL); "
+            "the embedded chdb engine has no users"
         )
     database, passwords = warehouse.database, {}
     with warehouse.session() as session:

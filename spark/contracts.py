@@ -90,7 +90,8 @@ CONTRACTS: dict[str, list[Rule]] = {
         on_hand={"ge": 0}, at_risk_probability={"ge": 0, "le": 1},
         method={"isin": ("random_forest", "cover_rule")}),
     "cross_sell": _rules(
-        [("sku", "string"), ("related_sku", "string"), ("date", "date"), ("rank", "int"),
+        [("store_id", "string"), ("sku", "string"), ("related_sku", "string"), ("date", "date"),
+         ("rank", "int"),
          ("affinity", "double"), ("baskets_together", "bigint"), ("method", "string")],
         rank={"ge": 1}, baskets_together={"ge": 0}, method={"isin": ("als", "co_occurrence")}),
 }

@@ -1,4 +1,5 @@
-"""Column contracts of the raw event assets and dimensions, shared by the simulator, ingest and downstream jobs.
+"""Column contracts of the raw event assets and dimensions, shared by the simulator, ingest and downstream
+jobs.
 
 Types are Spark SQL type names so the same lists build Spark schemas and pandera/pyarrow checks.
 """

@@ -1,4 +1,5 @@
-"""The Spark session shelfwise jobs run in: local mode by default, with the Kafka and S3A jars from the cache."""
+"""The Spark session shelfwise jobs run in: local mode by default, with the Kafka and S3A jars from the
+cache."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ FLAGS = [
 
 
 def chromium(url: str, profile: Path, screenshot: Path | None = None) -> tuple[str, list[str]]:
-    """The DOM Chromium renders for `url` and every console message it logged; with `screenshot`, also a PNG."""
+    """The DOM Chromium renders for `url` and every console message it logged; with `screenshot`, also a
+    PNG."""
     binary = shutil.which("chromium")
     assert binary, "Chromium is missing: run `infra/install.sh browser`"
     base = [binary, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0"]

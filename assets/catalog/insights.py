@@ -38,14 +38,16 @@ slow_movers = AssetSpec(
 cross_sell = AssetSpec(
     name="cross_sell",
     description=(
-        "Weekly per product: its 10 most related products from MLlib ALS on 8 weeks of POS baskets, with "
-        "recall@10 on the newest week's held-out baskets against a popularity baseline."
+        "Weekly per product, chain-wide (store_id ALL) and per store: its 10 most related products from "
+        "MLlib ALS on 8 weeks of POS baskets, with recall@10 on the newest week's held-out baskets against "
+        "a popularity baseline."
     ),
     job=f"{_JOBS}:build_cross_sell",
     storage=Lake("marts/cross_sell"),
     partitioning="weekly",
     upstream=(all_up_to("raw_sales"),),
     gate=Gate("cross_sell"),
+    warehouse_table="fact_cross_sell",
     tags=("insights", "ml"),
 )
 

@@ -1,7 +1,8 @@
 """Build the browser report from the warehouse tables: the same five pages as the Power BI report.
 
-One query per picture (files under sql/queries/select_report_*.sql), each in its own short warehouse session,
-so the report can run while the live-stock stream or an Airflow task holds the embedded warehouse now and then.
+One query per picture (files under sql/queries/select_report_*.sql), each in its own short warehouse
+session, so the report can run while the live-stock stream or an Airflow task holds the embedded warehouse
+now and then.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ nav{background:#1d2b3a;padding:8px 16px}nav a{color:#fff;margin-right:18px;text-
 section{display:none;padding:16px 24px}section:target{display:block}
 section#executive:not(:target){display:block}section:target~section#executive{display:none}
 .cards{display:flex;gap:12px}.card{background:#fff;border-radius:6px;padding:10px 16px;min-width:150px}
-.card b{display:block;font-size:22px}.chart{background:#fff;border-radius:6px;width:100%;max-width:900px;margin:10px 0}
-table{border-collapse:collapse;background:#fff}td,th{padding:3px 8px;border-bottom:1px solid #ddd;font-size:12px}
+.card b{display:block;font-size:22px}
+.chart{background:#fff;border-radius:6px;width:100%;max-width:900px;margin:10px 0}
+table{border-collapse:collapse;background:#fff}
+td,th{padding:3px 8px;border-bottom:1px solid #ddd;font-size:12px}
 .urgent{color:#c00;font-weight:bold}.fail{color:#c00}
 """
 

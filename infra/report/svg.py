@@ -93,7 +93,8 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, unit: 
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         width = (WIDTH - left - 90) * value / top
         parts.append(
-            f'<text x="{left - 6}" y="{i * bar_h + 15}" text-anchor="end" font-size="11">{escape(label)}</text>'
+            f'<text x="{left - 6}" y="{i * bar_h + 15}" text-anchor="end" '
+            f'font-size="11">{escape(label)}</text>'
             f'<rect class="bar" x="{left}" y="{i * bar_h + 3}" width="{width:.1f}" height="{bar_h - 5}" '
             f'fill="{PALETTE[0]}"/><text x="{left + width + 4:.1f}" y="{i * bar_h + 15}" font-size="11">'
             f"{value:,.0f}{escape(unit)}</text>"

@@ -107,12 +107,13 @@ def publish_days(
 
     console = console or Console(stderr=True)
     result.started = time.perf_counter()
-    ensure_topics(settings)
-    write_reference(settings, result.chain)
+    # The helper producer process starts (imports, connects) while the topics and dimensions are checked.
     publisher = EventPublisher(settings, result.chain.stores["store_id"].tolist())
     with _progress(console) as progress:
         task = progress.add_task(description, total=result.scenario.days)
         try:
+            ensure_topics(settings)
+            write_reference(settings, result.chain)
             for day in day_events:
                 for topic, (store, values) in day.messages.items():
                     publisher.send(topic, store, values)

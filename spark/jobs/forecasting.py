@@ -3,8 +3,10 @@
 Training: one global MLlib GBT over every store x SKU series, on all daily_features up to the week's Sunday
 (spark/ml/training.py: time-ordered tuning, 3-fold rolling-origin backtest against seasonal naive and a
 28-day moving average, residual-quantile intervals). A version is promoted to champion only when it beats
-seasonal naive over the backtest and the current champion on the newest fold (scored on the same rows; the
-champion's cutoff precedes that fold, so it never saw those days).
+both baselines over the backtest (seasonal naive and the 28-day mean: a model that cannot beat a moving
+average should not replace it) and the current champion on the newest fold (scored on the same rows; the
+champion's cutoff precedes that fold, so it never saw those days). Until a version is promoted, reorders run
+on the 28-day mean (spark/ml/scoring.py::baseline).
 
 Backfills: a run asked for many weeks trains only the newest TRAIN_NEWEST_WEEKS of them and records the
 older ones as skipped (a model for a week long past is never used for a decision); weeks with less than
@@ -115,6 +117,7 @@ def _train_week(ctx: JobContext, registry: Registry, monday: str, days: list[str
         "champion": after,
         "wape": run.summary["forecast"]["wape"],
         "snaive_wape": run.summary["snaive"]["wape"],
+        "baseline": best_baseline(run.summary),
     }
 
 
@@ -175,8 +178,17 @@ def run_features(run: TrainingRun) -> list[str]:
     return list(run.model.stages[0].getInputCols())
 
 
+BASELINES = ("snaive", "ma28")
+
+
+def best_baseline(summary: dict) -> dict:
+    """The baseline with the lowest backtest WAPE: the bar a model must clear to serve orders."""
+    name = min(BASELINES, key=lambda b: summary[b]["wape"])
+    return {"name": name, "wape": summary[name]["wape"]}
+
+
 def _beats(run: TrainingRun, comparison: dict) -> bool:
-    if not run.summary["forecast"]["wape"] < run.summary["snaive"]["wape"]:
+    if not run.summary["forecast"]["wape"] < best_baseline(run.summary)["wape"]:
         return False
     champion_wape = comparison.get("champion_wape")
     return champion_wape is None or comparison["new_wape"] < champion_wape
@@ -190,6 +202,7 @@ def horizon_spec(meta: dict) -> HorizonSpec:
         attributes=tuple(h["attributes"]),
         calendar_columns=tuple(h["calendar_columns"]),
         min_history_days=h["min_history_days"],
+        relative=h.get("relative", False),  # versions registered before relative targets learnt units
     )
 
 
@@ -214,6 +227,7 @@ def _save_version(
             "features": spec.features,
             "importances": run.importances,
             "backtest": run.summary,
+            "best_baseline": best_baseline(run.summary),
             "interval_coverage_90": run.interval_coverage_90,
             "train_rows": run.train_rows,
             "seconds": run.seconds,
@@ -223,6 +237,7 @@ def _save_version(
                 "calendar_columns": list(spec.calendar_columns),
                 "min_history_days": spec.min_history_days,
                 "origin_sample": spec.origin_sample,
+                "relative": spec.relative,
             },
             "champion_comparison": comparison,
             "promoted": promote,
@@ -237,6 +252,7 @@ def _save_version(
             "cutoff": cutoff,
             "version": version,
             "backtest": run.summary,
+            "best_baseline": best_baseline(run.summary),
             "interval_coverage_90": run.interval_coverage_90,
             "promoted": promote,
         },

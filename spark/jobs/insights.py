@@ -5,6 +5,9 @@ Backfills: like demand_model, a run asked for many weeks fits its models only fo
 TRAIN_NEWEST_WEEKS of them (a slow-mover list or an affinity table for a week long past drives no decision);
 older weeks are written with the transparent baseline each model is measured against (the cover rule,
 co-occurrence counts), labelled in the `method` column, so every requested partition exists.
+A backfilled cross_sell week holds the chain-wide list (store_id ALL) only: per-store lists are for the
+store's shelves this week, and for a year of demo weeks at 20 stores they would be ~5M more rows gated and
+loaded for nothing (about 96k rows a week at 20 stores x 500 SKUs, against at most 5k chain-wide).
 """
 
 from __future__ import annotations
@@ -129,28 +132,27 @@ def _slow_movers_output(scored: DataFrame, method: str, metrics: dict) -> DataFr
 
 
 def build_cross_sell(ctx: JobContext) -> JobResult:
-    """Per week: the TOP_N related products of every product sold in the 8 weeks up to the cutoff."""
+    """Per week: the TOP_N related products of every product sold in the 8 weeks up to the cutoff, chain-wide
+    (store_id ALL) and per store (from the store's baskets, see spark/ml/cross_sell.py)."""
     cutoffs = {monday: shift(monday, 6) for monday in ctx.partitions}
     first = shift(cutoffs[ctx.partitions[0]], -BASKET_WEEKS * 7 + 1)
     lines = read_days(ctx, "raw_sales", first, cutoffs[ctx.partitions[-1]], RAW_SALES)
-    lines = lines.where(F.col("kind") == "sale").select("basket_id", "sku", "date").distinct().toPandas()
+    lines = lines.where(F.col("kind") == "sale").select("store_id", "basket_id", "sku", "date").distinct()
+    lines = lines.toPandas()
     lines["date"] = pd.to_datetime(lines["date"]).dt.date.astype(str)
     newest, weeks = set(ctx.partitions[-TRAIN_NEWEST_WEEKS:]), []
     for monday, cutoff in cutoffs.items():
         window = lines[(lines["date"] > shift(cutoff, -BASKET_WEEKS * 7)) & (lines["date"] <= cutoff)]
         table = _cross_sell_week(ctx, window, cutoff, train=monday in newest)
         weeks.append(table.assign(date=pd.Timestamp(monday).date()))
-    frame = pd.concat(weeks, ignore_index=True)
+    frame = pd.concat(weeks, ignore_index=True)[[name for name, _ in CROSS_SELL_COLUMNS]]
     rows = write_days(ctx, ctx.spark.createDataFrame(frame, schema=spark_schema(CROSS_SELL_COLUMNS)))
-    metrics = {
-        str(m): w.iloc[0][["method", "recall_at_10_als", "recall_at_10_popularity"]].to_dict()
-        for m, w in zip(ctx.partitions, weeks, strict=True)
-        if len(w)
-    }
+    metrics = _week_metrics(ctx, weeks)
     return JobResult(sum(rows.values()), rows_by_partition=rows, details={"metrics": metrics})
 
 
 CROSS_SELL_COLUMNS = [
+    ("store_id", "string"),
     ("sku", "string"),
     ("related_sku", "string"),
     ("rank", "int"),
@@ -163,34 +165,70 @@ CROSS_SELL_COLUMNS = [
     ("eval_baskets", "bigint"),
     ("date", "date"),
 ]
+MEASURES = ["method", "recall_at_10_als", "recall_at_10_popularity", "eval_baskets"]
+
+
+def _week_metrics(ctx: JobContext, weeks: list[pd.DataFrame]) -> dict:
+    """Per week: the chain-wide figures, and the stores' as {store_id: figures} under "stores"."""
+    metrics = {}
+    for monday, week in zip(ctx.partitions, weeks, strict=True):
+        if not len(week):
+            continue
+        scopes = week.drop_duplicates("store_id").set_index("store_id")[MEASURES].astype(object)
+        scopes = scopes.where(scopes.notna(), None)
+        chain = scopes.loc[cross_sell.ALL_STORES].to_dict()
+        metrics[str(monday)] = {**chain, "stores": scopes.drop(cross_sell.ALL_STORES).to_dict("index")}
+    return metrics
 
 
 def _cross_sell_week(ctx: JobContext, window: pd.DataFrame, cutoff: str, train: bool) -> pd.DataFrame:
     baskets = cross_sell.basket_items(window)
-    if not train:
-        table = cross_sell.top_related(cross_sell.counts(baskets)[0], method="co_occurrence")
-        if table.empty:  # every basket holds one product: basket ids are missing or broken upstream
-            raise ValueError(f"cross_sell: no basket with two or more products in the 8 weeks to {cutoff}")
-        missing = pd.array([None] * len(table), dtype="Float64")
-        return table.assign(
-            method="co_occurrence",
-            recall_at_10_als=missing,
-            recall_at_10_popularity=missing,
-            recall_at_10_co_occurrence=missing,
-            eval_baskets=pd.array([None] * len(table), dtype="Int64"),
-        )
+    stores = sorted(baskets["store_id"].unique())
+    if not train:  # a week long past: chain-wide only (module docstring)
+        return _co_occurrence(baskets, cross_sell.ALL_STORES, cutoff)
     held_out_days = window["date"] > shift(cutoff, -7)
-    held_out_baskets = set(window.loc[held_out_days, "basket_id"])
-    held_out = baskets["basket_id"].isin(held_out_baskets)
-    measured = {**{f"recall_at_10_{m}": None for m in RECALLS}, "eval_baskets": 0}
-    if (~held_out).any():  # the first week of history has nothing older to learn from
-        trained = cross_sell.fit(ctx.spark, baskets[~held_out], ALS)
-        measured = cross_sell.recall_at_k(trained, baskets[held_out])
-    table = cross_sell.top_related(cross_sell.fit(ctx.spark, baskets, ALS), method="als")
-    table = table.assign(
-        method="als",
-        **{f"recall_at_10_{m}": measured[f"recall_at_10_{m}"] for m in RECALLS},
-        eval_baskets=measured["eval_baskets"],
-    )
+    held_out = baskets["basket_id"].isin(set(window.loc[held_out_days, "basket_id"]))
+    measured = _measure(ctx, baskets, held_out, stores)
+    chain = cross_sell.fit(ctx.spark, baskets, ALS)
+    models = {cross_sell.ALL_STORES: chain} | {
+        s: cross_sell.store_model(chain, baskets[baskets["store_id"] == s], ALS) for s in stores
+    }
     recalls = {f"recall_at_10_{m}": "Float64" for m in RECALLS}
-    return table.astype({**recalls, "eval_baskets": "Int64"})
+    tables = [
+        cross_sell.top_related(model, method="als")
+        .assign(store_id=scope, method="als", **measured[scope])
+        .astype({**recalls, "eval_baskets": "Int64"})
+        for scope, model in models.items()
+    ]
+    return pd.concat([t for t in tables if len(t)], ignore_index=True)
+
+
+def _measure(ctx: JobContext, baskets: pd.DataFrame, held_out: pd.Series, stores: list[str]) -> dict:
+    """recall@10 on the held-out week, chain-wide and per store, from one fit on the weeks before it."""
+    nothing = {**{f"recall_at_10_{m}": None for m in RECALLS}, "eval_baskets": 0}
+    measured = {scope: nothing for scope in [cross_sell.ALL_STORES, *stores]}
+    if not (~held_out).any():  # the first week of history has nothing older to learn from
+        return measured
+    trained = cross_sell.fit(ctx.spark, baskets[~held_out], ALS)
+    measured[cross_sell.ALL_STORES] = cross_sell.recall_at_k(trained, baskets[held_out])
+    for store in stores:
+        mine = baskets["store_id"] == store
+        if (mine & ~held_out).any():
+            model = cross_sell.store_model(trained, baskets[mine & ~held_out], ALS)
+            measured[store] = cross_sell.recall_at_k(model, baskets[mine & held_out])
+    return measured
+
+
+def _co_occurrence(baskets: pd.DataFrame, scope: str, cutoff: str) -> pd.DataFrame:
+    table = cross_sell.top_related(cross_sell.counts(baskets)[0], method="co_occurrence")
+    if table.empty and scope == cross_sell.ALL_STORES:  # every basket holds one product: ids broken upstream
+        raise ValueError(f"cross_sell: no basket with two or more products in the 8 weeks to {cutoff}")
+    missing = pd.array([None] * len(table), dtype="Float64")
+    return table.assign(
+        store_id=scope,
+        method="co_occurrence",
+        recall_at_10_als=missing,
+        recall_at_10_popularity=missing,
+        recall_at_10_co_occurrence=missing,
+        eval_baskets=pd.array([None] * len(table), dtype="Int64"),
+    )

@@ -101,7 +101,8 @@ def event_stream(spark, settings):
         "timestamp",
         F.from_json(F.col("value").cast("string"), schema).alias("e"),
     )
-    # Events the ingest job would quarantine (unparseable, no store/SKU, no quantity) move no stock here either.
+    # Events the ingest job would quarantine (unparseable, no store/SKU, no quantity) move no stock here
+    # either.
     return parsed.where(
         "e.store_id IS NOT NULL AND e.sku IS NOT NULL AND e.quantity IS NOT NULL AND e.ts IS NOT NULL"
     )

@@ -10,9 +10,15 @@ Why robust z-scores over a trailing window, not a model:
   a single spike, hiding the next one). Stock-out days are left out of the history: their sales are censored.
 - Daily units are small counts: a MAD of 0 (a slow mover selling 0 most days) would make one sale
   "infinitely" unusual, so the spread is floored by the Poisson deviation sqrt(median) and by one unit.
-  Weekday seasonality stays inside the spread: a 28-day window holds four of each weekday.
+- Weekday seasonality is taken out first: each day's units are divided by its store's weekday index (the
+  store's mean units on that weekday over the 28 days before, relative to its mean day), so the median and
+  MAD describe an ordinary day and a busy Saturday is expected to be busy. Left in, a grocery weekend
+  (~1.8x an average day) either looks like a spike every week or, for fast sellers, widens the spread until
+  real spikes hide in it. The store index pools every SKU, so it is stable where a series' own four
+  Saturdays are not.
 
-Per row: `sales_z = (sold - median) / spread`, `inventory_z = |count_variance| / spread` (units a shelf count
+Per row (expected = median x the day's weekday index, spread in units likewise):
+`sales_z = (sold - expected) / spread`, `inventory_z = |count_variance| / spread` (units a shelf count
 found missing or extra, counted in the same typical daily deviations), `score = max(|sales_z|, inventory_z)`.
 A row is an anomaly when its score passes THRESHOLD and the units involved pass MIN_UNITS; the reason is
 the larger of the two signals: sales_spike, sales_drop (not on a stock-out day: an empty shelf explains it),
@@ -57,18 +63,36 @@ def score_anomalies(snapshot: DataFrame) -> DataFrame:
     `snapshot` has store_id, sku, date, sold, stock_out, count_variance and discrepancy_units.
     """
     trailing = Window.partitionBy(*SERIES).orderBy(F.unix_date("date")).rangeBetween(-HISTORY_DAYS, -1)
-    history = F.array_sort(F.collect_list(F.when(~F.col("stock_out"), F.col("sold"))).over(trailing))
-    frame = snapshot.withColumn("_history", history.cast("array<double>"))
-    frame = frame.withColumn("expected_units", median(F.col("_history")))
-    deviations = F.transform("_history", lambda v: F.abs(v - F.col("expected_units")))
+    frame = snapshot.join(weekday_index(snapshot), ["store_id", "date"], "left").fillna(1.0, ["_index"])
+    ordinary = F.when(~F.col("stock_out"), F.col("sold") / F.col("_index"))  # units of an ordinary day
+    history = F.array_sort(F.collect_list(ordinary).over(trailing))
+    frame = frame.withColumn("_history", history.cast("array<double>"))
+    frame = frame.withColumn("_typical", median(F.col("_history")))
+    deviations = F.transform("_history", lambda v: F.abs(v - F.col("_typical")))
     mad = median(F.array_sort(deviations))
+    expected = F.col("_typical") * F.col("_index")
     spread = F.greatest(
-        F.coalesce(mad * MAD_TO_SIGMA, F.lit(0.0)),
-        F.sqrt(F.coalesce(F.col("expected_units"), F.lit(0.0))),
+        F.coalesce(mad * MAD_TO_SIGMA * F.col("_index"), F.lit(0.0)),
+        F.sqrt(F.coalesce(expected, F.lit(0.0))),
         F.lit(1.0),
     )
+    frame = frame.withColumn("expected_units", expected)
     frame = frame.withColumn("spread", spread).withColumn("history_days", F.size("_history"))
-    return with_verdict(frame.drop("_history"))
+    return with_verdict(frame.drop("_history", "_typical", "_index"))
+
+
+def weekday_index(snapshot: DataFrame) -> DataFrame:
+    """Per store and day: the store's mean units on that weekday over the HISTORY_DAYS before, relative to
+    its mean day over them (1.0 until the store has history; bounded so one odd week cannot dominate)."""
+    days = snapshot.groupBy("store_id", "date").agg(F.sum("sold").cast("double").alias("units"))
+    before = F.unix_date("date")
+    overall = Window.partitionBy("store_id").orderBy(before).rangeBetween(-HISTORY_DAYS, -1)
+    same_day = (
+        Window.partitionBy("store_id", F.dayofweek("date")).orderBy(before).rangeBetween(-HISTORY_DAYS, -1)
+    )
+    index = F.try_divide(F.avg("units").over(same_day), F.avg("units").over(overall))
+    bounded = F.least(F.greatest(F.coalesce(index, F.lit(1.0)), F.lit(0.25)), F.lit(4.0))
+    return days.select("store_id", "date", bounded.alias("_index"))
 
 
 def median(sorted_values: Column) -> Column:

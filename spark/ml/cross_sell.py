@@ -1,16 +1,32 @@
 """cross_sell: which products are bought together, from MLlib ALS on basket x product implicit feedback.
 
 A basket is a "user": its products are positive implicit feedback (one per product, however many units).
-ALS factorises the basket x product matrix; two products are related by the cosine of their factors, so
-affinities generalise beyond pairs seen together (the point of a factor model over raw counts).
+ALS factorises the basket x product matrix, so affinities generalise beyond pairs seen together (the point of
+a factor model over raw counts). A query basket is scored the way ALS itself predicts: the basket is folded in
+as a new "user" (its factor solved from the trained item factors by ALS's implicit least-squares equation,
+same reg_param and alpha), and a candidate's score is that factor . the candidate's factor. Unlike a cosine
+between item factors this keeps the factors' lengths, which carry how popular a product is: a cosine ranks a
+rare product bought with the query as high as a staple bought with it, which the held-out baskets punish.
+A product's published list is the query of that product alone.
 
 Measured in the same run on held-out baskets (the newest ones, never trained on): for each basket with at
 least two products, one product is hidden and the others are the query; recall@10 is the share of baskets
 whose hidden product is among the 10 best-scored products not already in the basket. ALS scores a
-candidate by its summed similarity to the query; the popularity baseline recommends the best sellers of the
+candidate by the folded-in prediction above; the popularity baseline recommends the best sellers of the
 training baskets; co-occurrence (P(B | A) summed over the query) is reported beside them.
 Evaluation and the top-N lists are computed on the driver from the item factors: products number in the
 thousands at most, baskets' held-out sample in the thousands.
+
+Per store (`store_model`): a store's own baskets are too few to fit ALS alone (a tail product sits in a
+handful of them), and twenty Spark fits a week would cost minutes on two cores. Instead the chain-wide fit is
+carried one ALS half-sweep further on the store's baskets alone: the store's baskets get factors from the
+chain's item factors, then each product's store factor is solved from the store's baskets holding it (the
+same implicit normal equations MLlib solves). That store estimate is blended with the chain's factor (both
+as ALS solved them, lengths kept, so a store's lists are scored by the same fold-in) by credibility
+weighting (Buhlmann): weight n / (n + CREDIBILITY_BASKETS) for a product in n of the store's training
+baskets, so a product the store sells often speaks for itself, and one it rarely sells keeps the
+chain's view. The weight is a shrinkage constant, not fitted: the benchmark reports store recall with the
+chain's factors, the store's alone and the blend.
 """
 
 from __future__ import annotations
@@ -23,6 +39,8 @@ from scipy import sparse
 
 TOP_N = 10
 EVAL_BASKETS = 5_000  # held-out baskets sampled for recall@10
+ALL_STORES = "ALL"  # store_id of the chain-wide lists (every store's baskets)
+CREDIBILITY_BASKETS = 50.0  # store baskets holding a product at which its store factor weighs half
 
 
 @dataclass(frozen=True)
@@ -44,9 +62,21 @@ class Affinities:
     factors: np.ndarray | None  # (n_items, rank), rows normalised; None for a count-only fit
     popularity: np.ndarray  # training baskets holding each item
     co_counts: sparse.csr_matrix  # baskets holding both items (diagonal: baskets holding the item)
+    raw: np.ndarray | None = None  # (n_items, rank) factors as ALS solved them, before normalising
+    config: AlsConfig | None = None  # reg_param and alpha of the fit, for folding a query basket in
 
     def similarity(self) -> np.ndarray:
+        """Cosine between item factors (kept for comparison; lists and recall use `predict`)."""
         return self.factors @ self.factors.T
+
+    def predict(self, queries: sparse.csr_matrix, chunk: int = 1_000) -> np.ndarray:
+        """ALS's implicit-feedback scores (queries x items) of query baskets (rows: 1 where the basket holds
+        the item), each folded in as a new basket's factor from the trained item factors."""
+        out = np.empty((queries.shape[0], len(self.items)))
+        for start in range(0, queries.shape[0], chunk):
+            part = queries[start : start + chunk]
+            out[start : start + chunk] = _solve(part, self.raw, self.config) @ self.raw.T
+        return out
 
     def conditional(self) -> np.ndarray:
         """P(column item in basket | row item in basket) from training baskets."""
@@ -56,11 +86,15 @@ class Affinities:
 
 
 def basket_items(lines: pd.DataFrame) -> pd.DataFrame:
-    """Distinct (basket_id, sku) of sale lines (`kind`, when present, must be 'sale'; no null basket)."""
+    """Distinct (basket_id, sku) of sale lines (`kind`, when present, must be 'sale'; no null basket).
+
+    Keeps `store_id` when the lines have it (a basket belongs to one store).
+    """
     if "kind" in lines.columns:
         lines = lines[lines["kind"] == "sale"]
     lines = lines.dropna(subset=["basket_id", "sku"])
-    return lines[["basket_id", "sku"]].drop_duplicates().reset_index(drop=True)
+    columns = ["basket_id", "sku", *(["store_id"] if "store_id" in lines.columns else [])]
+    return lines[columns].drop_duplicates(["basket_id", "sku"]).reset_index(drop=True)
 
 
 def counts(baskets: pd.DataFrame) -> tuple[Affinities, pd.DataFrame]:
@@ -77,11 +111,15 @@ def counts(baskets: pd.DataFrame) -> tuple[Affinities, pd.DataFrame]:
             "rating": 1.0,
         }
     )
-    matrix = sparse.csr_matrix(
-        (np.ones(len(pairs)), (pairs["basket"], pairs["item"])), shape=(basket_codes.max() + 1, len(items))
-    )
+    matrix = _basket_matrix(pairs, len(items))
     popularity = np.asarray(matrix.sum(axis=0)).ravel()
     return Affinities(items, None, popularity, (matrix.T @ matrix).tocsr()), pairs
+
+
+def _basket_matrix(pairs: pd.DataFrame, n_items: int) -> sparse.csr_matrix:
+    """Baskets x items, 1 where the basket holds the item."""
+    shape = (int(pairs["basket"].max()) + 1, n_items)
+    return sparse.csr_matrix((np.ones(len(pairs)), (pairs["basket"], pairs["item"])), shape=shape)
 
 
 def fit(spark, baskets: pd.DataFrame, config: AlsConfig) -> Affinities:
@@ -105,17 +143,64 @@ def fit(spark, baskets: pd.DataFrame, config: AlsConfig) -> Affinities:
     found = als.fit(spark.createDataFrame(pairs)).itemFactors.toPandas()
     factors = np.zeros((len(model.items), config.rank))
     factors[found["id"].to_numpy()] = np.vstack(found["features"].to_numpy())
-    model.factors = factors / np.maximum(np.linalg.norm(factors, axis=1, keepdims=True), 1e-12)
+    model.raw, model.factors, model.config = factors, _unit(factors), config
     return model
+
+
+def store_model(chain: Affinities, baskets: pd.DataFrame, config: AlsConfig,
+                credibility: float = CREDIBILITY_BASKETS) -> Affinities:  # fmt: skip
+    """One store's affinities: the chain's ALS factors moved toward what the store's baskets say.
+
+    `baskets` are the store's (basket_id, sku) pairs; products are the store's. credibility = inf keeps the
+    chain's factors, 0 takes the store's half-sweep alone (both for measuring the blend).
+    """
+    model, pairs = counts(baskets)
+    at = pd.Series(np.arange(len(chain.items)), index=chain.items).reindex(model.items)
+    prior = np.zeros((len(model.items), chain.raw.shape[1]))
+    prior[at.notna().to_numpy()] = chain.raw[at.dropna().astype(int).to_numpy()]
+    if np.isinf(credibility):
+        blended = prior
+    else:
+        weight = (model.popularity / (model.popularity + credibility))[:, None]
+        own = _half_sweep(_basket_matrix(pairs, len(model.items)), prior, config)
+        blended = (1.0 - weight) * prior + weight * own
+    model.raw, model.factors, model.config = blended, _unit(blended), config
+    return model
+
+
+def _half_sweep(held: sparse.csr_matrix, items: np.ndarray, config: AlsConfig) -> np.ndarray:
+    """Basket factors from `items`, then item factors from those baskets: MLlib's implicit normal equations.
+
+    Per row r: (F'F + alpha * sum over its held columns of f f' + reg * n_r * I) x_r = (1 + alpha) * sum f.
+    """
+    baskets = _solve(held, items, config)
+    return _solve(held.T.tocsr(), baskets, config)
+
+
+def _solve(held: sparse.csr_matrix, other: np.ndarray, config: AlsConfig) -> np.ndarray:
+    rank = other.shape[1]
+    outer = np.einsum("ir,is->irs", other, other).reshape(len(other), rank * rank)
+    n = np.asarray(held.sum(axis=1)).ravel()
+    lhs = (held @ outer).reshape(-1, rank, rank) * config.alpha + (other.T @ other)[None]
+    lhs += (config.reg_param * np.maximum(n, 1))[:, None, None] * np.eye(rank)[None]
+    rhs = (1.0 + config.alpha) * (held @ other)
+    return np.linalg.solve(lhs, rhs[..., None])[..., 0]
+
+
+def _unit(factors: np.ndarray) -> np.ndarray:
+    return factors / np.maximum(np.linalg.norm(factors, axis=1, keepdims=True), 1e-12)
 
 
 def top_related(model: Affinities, method: str = "als", n: int = TOP_N) -> pd.DataFrame:
     """Per product its n most related products: sku, related_sku, rank (1 = best), affinity, baskets_together.
 
-    method "als" ranks by factor cosine; "co_occurrence" by P(related | product), keeping only pairs seen
-    together at least once.
+    method "als" ranks by ALS's prediction for a basket holding the product alone (`predict`);
+    "co_occurrence" by P(related | product), keeping only pairs seen together at least once.
     """
-    scores = model.similarity() if method == "als" else model.conditional()
+    if method == "als":
+        scores = model.predict(sparse.identity(len(model.items), format="csr"))
+    else:
+        scores = model.conditional()
     np.fill_diagonal(scores, -np.inf)
     n = min(n, len(model.items) - 1)
     best = np.argsort(-scores, axis=1, kind="stable")[:, :n]
@@ -142,20 +227,27 @@ def recall_at_k(model: Affinities, held_out: pd.DataFrame, k: int = 10, seed: in
     """
     queries = _hide_one(held_out, seed)
     index = pd.Series(np.arange(len(model.items)), index=model.items)
-    scorers = {
-        "als": model.similarity() if model.factors is not None else None,
-        "co_occurrence": model.conditional(),
-        "popularity": None,
-    }
-    scorers = {name: m for name, m in scorers.items() if name != "als" or m is not None}
-    hits = {name: 0 for name in scorers}
+    asked = []  # (target, known) of the queries any method can rank
     for hidden, shown in queries:
         known = index.reindex(shown).dropna().astype(int).to_numpy()
         target = index.get(hidden)
-        if target is None or len(known) == 0:
-            continue  # a product never sold in training cannot be ranked by any method: counted as a miss
-        for name, matrix in scorers.items():
-            score = model.popularity.astype(float) if name == "popularity" else matrix[known].sum(axis=0)
+        if target is not None and len(known) > 0:  # else a product never sold in training: counted as a miss
+            asked.append((int(target), known))
+    rows = np.repeat(np.arange(len(asked)), [len(known) for _, known in asked])
+    cols = np.concatenate([known for _, known in asked]) if asked else np.array([], dtype=int)
+    held = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(asked), len(model.items)))
+    conditional = model.conditional()
+    scorers = {
+        "als": (lambda at: predicted[at]) if model.factors is not None else None,
+        "co_occurrence": lambda at: conditional[asked[at][1]].sum(axis=0),
+        "popularity": lambda at: model.popularity.astype(float),
+    }
+    scorers = {name: f for name, f in scorers.items() if f is not None}
+    predicted = model.predict(held) if "als" in scorers else None
+    hits = {name: 0 for name in scorers}
+    for at, (target, known) in enumerate(asked):
+        for name, scorer in scorers.items():
+            score = np.array(scorer(at), dtype=float)
             score[known] = -np.inf
             hits[name] += int(target in np.argpartition(-score, min(k, len(score) - 1))[:k])
     n = len(queries)  # none: nothing to measure (every held-out basket holds one product)

@@ -26,6 +26,11 @@ ORIGIN_STATS = (
 )
 SEASONAL = ("same_weekday_1", "same_weekday_2", "same_weekday_mean_4")
 TARGET_CALENDAR = ("target_dow", "target_day_of_month", "target_month", "target_week_of_year")
+# A global tree model sees sales relative to each series' level: with raw units a split on mean_28 lumps a
+# 20-unit and a 200-unit series into one leaf (max 32 bins), and the forecast of every big seller is that
+# leaf's average. Relative to the level the same shapes (weekday, promo, trend) are shared across volumes.
+LEVEL_FLOOR = 0.25  # units/day: below it a series' 28-day mean is too noisy to divide by
+RELATIVE = ("lag_1", "mean_7", "mean_90", "std_28", "max_28", *SEASONAL)
 VOLUME_EDGES = (0.5, 2.0, 8.0)  # mean daily units over the last 28 days: slow / low / medium / fast
 
 
@@ -38,11 +43,16 @@ class HorizonSpec:
     min_history_days: int = 28
     attributes: tuple[str, ...] = ()
     calendar_columns: tuple[str, ...] = field(default=())
+    relative: bool = True  # learn units / level (weighted by level) rather than units
 
     @property
     def features(self) -> list[str]:
         """The model's input columns, in assembler order."""
-        return ["h", *ORIGIN_STATS, *SEASONAL, *TARGET_CALENDAR, *self.calendar_columns, *self.attributes]
+        if not self.relative:
+            return ["h", *ORIGIN_STATS, *SEASONAL, *TARGET_CALENDAR, *self.calendar_columns, *self.attributes]
+        shape = [f"{c}_rel" for c in RELATIVE]
+        origin = ["log_level", "zero_share_28", "price", "price_ratio_28", "promo"]
+        return ["h", *origin, *shape, *TARGET_CALENDAR, *self.calendar_columns, *self.attributes]
 
 
 def origin_frame(history: DataFrame, spec: HorizonSpec) -> DataFrame:
@@ -91,7 +101,19 @@ def horizon_frame(origins: DataFrame, spec: HorizonSpec, calendar: DataFrame | N
         F.weekofyear("target_date").cast("double").alias("target_week_of_year"),
         volume_class(F.col("mean_28")).alias("volume_class"),
     ).drop("recent")
+    frame = with_level(frame)
     return join_calendar(frame, calendar, spec) if calendar is not None else frame
+
+
+def with_level(frame: DataFrame) -> DataFrame:
+    """`level` (28-day mean, floored), its log, and the level-like statistics divided by it."""
+    level = F.greatest(F.col("mean_28"), F.lit(LEVEL_FLOOR))
+    return frame.select(
+        "*",
+        level.alias("level"),
+        F.log1p(F.col("mean_28")).alias("log_level"),
+        *[(F.col(c) / level).alias(f"{c}_rel") for c in RELATIVE],
+    )
 
 
 def join_calendar(frame: DataFrame, calendar: DataFrame, spec: HorizonSpec) -> DataFrame:
@@ -104,7 +126,8 @@ def join_calendar(frame: DataFrame, calendar: DataFrame, spec: HorizonSpec) -> D
 
 
 def training_rows(history: DataFrame, spec: HorizonSpec, calendar: DataFrame | None = None) -> DataFrame:
-    """Sampled origins expanded to the horizon, labelled with the target day's units; censored days dropped."""
+    """Sampled origins expanded to the horizon, labelled with the target day's units; censored days
+    dropped."""
     origins = origin_frame(history, spec).where(F.size("recent") >= spec.min_history_days)
     if spec.origin_sample < 1:
         pick = F.abs(F.xxhash64(*SERIES, "date")) % 10_000 < int(spec.origin_sample * 10_000)
@@ -114,12 +137,19 @@ def training_rows(history: DataFrame, spec: HorizonSpec, calendar: DataFrame | N
         F.col("stock_out").alias("target_stock_out"),
     )
     frame = horizon_frame(origins, spec, calendar).join(labels, on=[*SERIES, "target_date"], how="inner")
-    return frame.where(~F.col("target_stock_out")).drop("target_stock_out")
+    frame = frame.where(~F.col("target_stock_out")).drop("target_stock_out")
+    if not spec.relative:
+        return frame.withColumn("weight", F.lit(1.0))
+    # Squared loss on units/level weighted by level = squared loss on units divided by the level: big and
+    # small sellers both count, as for count data whose variance grows with the mean.
+    return frame.withColumn("label", F.col("label") / F.col("level")).withColumn("weight", F.col("level"))
 
 
 def scoring_rows(history: DataFrame, spec: HorizonSpec, origin_days: list[str], calendar=None) -> DataFrame:
     """Rows to forecast from each origin day in `origin_days` (every series, every horizon day)."""
-    origins = origin_frame(history, spec).where(F.col("date").isin([F.to_date(F.lit(d)) for d in origin_days]))
+    origins = origin_frame(history, spec).where(
+        F.col("date").isin([F.to_date(F.lit(d)) for d in origin_days])
+    )
     return horizon_frame(origins, spec, calendar)
 
 
@@ -127,7 +157,10 @@ def volume_class(mean_daily: Column) -> Column:
     """0 slow .. 3 fast mover, by recent mean daily units: residual spread grows with volume."""
     edges = VOLUME_EDGES
     return (
-        F.when(mean_daily < edges[0], 0).when(mean_daily < edges[1], 1).when(mean_daily < edges[2], 2).otherwise(3)
+        F.when(mean_daily < edges[0], 0)
+        .when(mean_daily < edges[1], 1)
+        .when(mean_daily < edges[2], 2)
+        .otherwise(3)
     )
 
 

@@ -65,7 +65,9 @@ def load_m5(folder: Path, sales_file: str = SALES_FILE) -> M5Subset:
     calendar = calendar.set_index("d").loc[day_cols].reset_index()
     ids = sales[ID_COLUMNS].reset_index(drop=True)
     prices = _daily_prices(folder, ids, calendar)
-    return M5Subset(ids, sales[day_cols].to_numpy(float), pd.DatetimeIndex(calendar["date"]), calendar, prices)
+    return M5Subset(
+        ids, sales[day_cols].to_numpy(float), pd.DatetimeIndex(calendar["date"]), calendar, prices
+    )
 
 
 def _daily_prices(folder: Path, ids: pd.DataFrame, calendar: pd.DataFrame) -> np.ndarray:

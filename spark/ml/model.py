@@ -42,7 +42,7 @@ def regressor(features: list[str], config: ModelConfig) -> tuple[Pipeline, GBTRe
     gbt = GBTRegressor(
         featuresCol="features", labelCol="label", predictionCol="raw_forecast", maxIter=config.max_iter,
         stepSize=config.step_size, maxBins=config.max_bins, subsamplingRate=config.subsampling_rate,
-        seed=config.seed, cacheNodeIds=True, checkpointInterval=-1,
+        seed=config.seed, cacheNodeIds=True, checkpointInterval=-1, weightCol="weight",
     )
     return Pipeline(stages=[assembler, gbt]), gbt
 
@@ -55,7 +55,9 @@ class TimeOrderedSplit(TrainValidationSplit):
     """
 
     timeCol = Param(Params._dummy(), "timeCol", "date column ordering the rows", TypeConverters.toString)
-    validationDays = Param(Params._dummy(), "validationDays", "days held out at the end", TypeConverters.toInt)
+    validationDays = Param(
+        Params._dummy(), "validationDays", "days held out at the end", TypeConverters.toInt
+    )
 
     def _fit(self, dataset: DataFrame) -> TrainValidationSplitModel:
         est, maps, eva = self.getEstimator(), self.getEstimatorParamMaps(), self.getEvaluator()
@@ -88,7 +90,9 @@ def tune_and_fit(rows: DataFrame, features: list[str], config: ModelConfig) -> t
     )
     tuner = TimeOrderedSplit(
         estimator=pipeline, estimatorParamMaps=grid, parallelism=1,
-        evaluator=RegressionEvaluator(labelCol="label", predictionCol="raw_forecast", metricName="rmse"),
+        evaluator=RegressionEvaluator(
+            labelCol="label", predictionCol="raw_forecast", weightCol="weight", metricName="rmse"
+        ),
     )
     tuner._set(timeCol="target_date", validationDays=config.validation_days)
     tuned = tuner.fit(rows)
@@ -106,9 +110,17 @@ def fit_with(rows: DataFrame, features: list[str], config: ModelConfig, params: 
 
 
 def forecast(model: PipelineModel, rows: DataFrame) -> DataFrame:
-    """Apply the model; units cannot be negative."""
+    """Apply the model (back to units for a model of units / level); units cannot be negative."""
     scored = model.transform(rows)
-    return scored.withColumn("forecast", F.greatest(F.col("raw_forecast"), F.lit(0.0))).drop("features")
+    units = F.greatest(F.col("raw_forecast"), F.lit(0.0))
+    if predicts_relative(model):
+        units = units * F.col("level")
+    return scored.withColumn("forecast", units).drop("features")
+
+
+def predicts_relative(model: PipelineModel) -> bool:
+    """Whether the model learnt units / level (horizon.py): its inputs include the level itself."""
+    return "log_level" in model.stages[0].getInputCols()
 
 
 def feature_importances(model: PipelineModel, features: list[str]) -> dict[str, float]:

@@ -5,6 +5,11 @@ policy runs on the driver and the same functions are unit- and property-tested d
 
 Demand over a lead time L (days) with daily mean mu, daily sigma s and lead-time std sL is taken as
 normal with mean mu*L and std sqrt(L*s^2 + mu^2*sL^2): the second term is the lead-time variability.
+
+Periodic review with review period R: an order placed now is the last chance before the next review, so the
+reorder point protects the lead time plus R (not L alone: reviewed weekly, that leaves a week uncovered).
+The order-up-to level covers L plus the longer of R and the order cycle (an order brings about a week of
+stock); reviewed as often as the cycle, the reorder point equals the order-up-to level (an (R, S) policy).
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ class ReorderPolicy:
     """Targets shared by every store x SKU unless a row carries its own supplier terms."""
 
     service_level: float = 0.95
-    review_days: float = 7.0  # orders are placed once a week per store x SKU
+    review_days: float = 1.0  # days between two reviews of a store x SKU (reorder_predictions runs daily)
+    cycle_days: float = 7.0  # an order brings at least this many days of demand: fewer, fuller deliveries
     high_risk: float = 0.2  # stock-out probability from which a row is urgent
     critical_risk: float = 0.5
 
@@ -44,7 +50,7 @@ def safety_stock(z, lead_time, daily_mean, daily_std, lead_time_std):
 
 
 def reorder_point(z, lead_time, daily_mean, daily_std, lead_time_std):
-    """Expected lead-time demand plus safety stock: order when the inventory position falls to it."""
+    """Expected demand over `lead_time` days (pass the protection period L + R) plus safety stock."""
     lead_time, mu = np.asarray(lead_time, float), np.asarray(daily_mean, float)
     return mu * lead_time + safety_stock(z, lead_time, daily_mean, daily_std, lead_time_std)
 
@@ -90,15 +96,17 @@ def urgency(risk, ordering, policy: ReorderPolicy):
 def recommend(rows: dict[str, np.ndarray], policy: ReorderPolicy) -> dict[str, np.ndarray]:
     """Every reorder field for rows with daily_mean, daily_std, on_hand, on_order, lead_time_days,
     lead_time_std_days, case_pack, min_order_units (arrays of equal length)."""
-    args = (rows["lead_time_days"], rows["daily_mean"], rows["daily_std"], rows["lead_time_std_days"])
+    lead_time = np.asarray(rows["lead_time_days"], float)
+    demand = (rows["daily_mean"], rows["daily_std"], rows["lead_time_std_days"])
+    protection = lead_time + policy.review_days
     position = np.asarray(rows["on_hand"], float) + np.asarray(rows["on_order"], float)
-    point = reorder_point(policy.z, *args)
-    level = order_up_to(policy.z, args[0], policy.review_days, *args[1:])
+    point = reorder_point(policy.z, protection, *demand)
+    level = order_up_to(policy.z, lead_time, max(policy.review_days, policy.cycle_days), *demand)
     wanted = np.where(position <= point, level - position, 0.0)
     quantity = round_order(wanted, rows["case_pack"], rows["min_order_units"])
-    risk = stock_out_probability(position, *args)
+    risk = stock_out_probability(position, lead_time, *demand)
     return {
-        "safety_stock": safety_stock(policy.z, *args),
+        "safety_stock": safety_stock(policy.z, protection, *demand),
         "reorder_point": point,
         "order_up_to": level,
         "recommended_order_qty": quantity,

@@ -1,4 +1,5 @@
-"""One weekly training run: tune on the oldest fold, backtest every fold, fit on everything, size intervals."""
+"""One weekly training run: tune on the oldest fold, backtest every fold, fit on everything, size
+intervals."""
 
 from __future__ import annotations
 

@@ -6,4 +6,4 @@ CREATE ROLE IF NOT EXISTS bi_reader;
 GRANT SELECT ON {database}.* TO bi_reader;
 CREATE USER IF NOT EXISTS bi_executive IDENTIFIED WITH sha256_password BY '{password}' DEFAULT ROLE bi_reader;
 GRANT bi_reader TO bi_executive;
-CREATE ROW POLICY OR REPLACE executive_all ON {database}.fact_sales, {database}.fact_inventory, {database}.fact_ml_predictions, {database}.dim_store FOR SELECT USING 1 TO bi_executive;
+CREATE ROW POLICY OR REPLACE executive_all ON {database}.fact_sales, {database}.fact_inventory, {database}.fact_ml_predictions, {database}.fact_sales_anomalies, {database}.fact_slow_movers, {database}.fact_cross_sell, {database}.dim_store FOR SELECT USING 1 TO bi_executive;

@@ -49,5 +49,6 @@ def write_results(benchmark: str, figures: dict[str, float]) -> Path:
 
 @pytest.fixture(scope="session")
 def results_writer():
-    """`results_writer(benchmark, figures)` writes the results file; use it as the last step of a benchmark."""
+    """`results_writer(benchmark, figures)` writes the results file; use it as the last step of a
+    benchmark."""
     return write_results

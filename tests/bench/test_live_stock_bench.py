@@ -1,4 +1,5 @@
-"""Freshness of live stock: a sale produced to Kafka -> visible in inventory_live, p50 and p95 (goal p95 <= 3 s).
+"""Freshness of live stock: a sale produced to Kafka -> visible in inventory_live, p50 and p95 (goal
+p95 <= 3 s).
 
 Runs the real stream (`live_stock` service, 1 s trigger) on the real broker and polls the embedded warehouse
 the way a dashboard would, each poll a separate short session under the directory lock.

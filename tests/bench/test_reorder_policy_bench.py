@@ -13,10 +13,10 @@ policy orders last week's sales, rounded to whole cases, once a week.
 
 Figures (tests/bench/results/reorder_policy.json): fill_rate_policy, fill_rate_naive,
 fill_rate_gain_vs_naive (policy minus naive), avg_on_hand_policy, avg_on_hand_naive, target_service_level;
-also the same policy reviewed only weekly (`*_weekly_review`: the reorder point then covers the lead time
-but not the week until the next review), order lines per policy, the same daily policy fed the labelled
-28-day-mean baseline of spark/ml/scoring.py (`*_baseline_ma28`), and each forecast's held-out WAPE and bias
-against true demand.
+also the same policy reviewed only weekly (`*_weekly_review`, ReorderPolicy(review_days=7): the reorder point
+then protects the lead time plus the week until the next review), order lines per policy, the same daily
+policy fed the labelled 28-day-mean baseline of spark/ml/scoring.py (`*_baseline_ma28`), and each
+forecast's held-out WAPE and bias against true demand.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ def test_reorder_policy_against_naive(tmp_path, results_writer):
     before = trace.sold[:, first_held - 7 : first_held]
     rule = forecast_rule(trace.terms, policy, forecasts.get)
     ours = replay(demand, opening, lead_days, reviews, rule, sold_before=before)
-    weekly = replay(demand, opening, lead_days, reviews[::7], rule, sold_before=before)
+    weekly_rule = forecast_rule(trace.terms, ReorderPolicy(review_days=7), forecasts.get)
+    weekly = replay(demand, opening, lead_days, reviews[::7], weekly_rule, sold_before=before)
     fallback = _by_review(baseline(history, review_dates), trace, review_dates, reviews)
     ma28 = replay(
         demand, opening, lead_days, reviews, forecast_rule(trace.terms, policy, fallback.get), before

@@ -71,6 +71,11 @@ def dimensions(stores: int, skus: int) -> dict[str, pd.DataFrame]:
     }
 
 
+# Monday..Sunday demand relative to an average day: a grocery week, quiet early on, busy at the weekend
+# (strong enough that a forecast must learn it to beat the 28-day mean).
+WEEKDAY_PROFILE = (0.7, 0.75, 0.8, 0.9, 1.15, 1.8, 1.9)
+
+
 def events(stores: pd.DataFrame, products: pd.DataFrame, days: int, seed: int = 3) -> dict[str, pd.DataFrame]:
     """Raw events per asset: weekly-seasonal sales, returns, receipts every third day,
     an opening count, damage adjustments, the opening price list and fortnightly promotions."""
@@ -86,7 +91,7 @@ def events(stores: pd.DataFrame, products: pd.DataFrame, days: int, seed: int = 
 
 def _day_events(rows, rng, day, store, sku, i, d) -> None:
     at = lambda hour: datetime(day.year, day.month, day.day, hour, int(rng.integers(0, 60)))  # noqa: E731
-    rate = (2.0 + i) * (1.5 if day.weekday() >= 5 else 1.0)
+    rate = (2.0 + i) * WEEKDAY_PROFILE[day.weekday()]
     ident = f"{store}-{sku}-{day}"
     if d == 0:
         rows["raw_inventory_updates"].append(

@@ -35,7 +35,7 @@ os.environ.update(
 
 pytestmark = pytest.mark.airflow
 
-CHAIN = Path(__file__).resolve().parent / "airflow_chain.py"
+CHAIN = Path(__file__).resolve().parent / "till_chain.py"
 GRAPH_REF = f"{CHAIN}:GRAPH"
 GATED_REF = f"{CHAIN.with_name('gated_chain.py')}:GRAPH"
 STEPS = ("check", "materialize", "gate", "publish")
@@ -211,12 +211,12 @@ def wait_for(what: str, probe, timeout_s: float = 240.0, every_s: float = 3.0):
 
 
 def chain_module():
-    """tests/integration/airflow_chain.py, loaded the way spark/submit.py loads it."""
-    if "airflow_chain" not in sys.modules:
+    """tests/integration/till_chain.py, loaded the way spark/submit.py loads it."""
+    if "till_chain" not in sys.modules:
         from spark.submit import load_graph_ref
 
         load_graph_ref(GRAPH_REF)
-    return sys.modules["airflow_chain"]
+    return sys.modules["till_chain"]
 
 
 def free_port() -> int:

@@ -170,7 +170,7 @@ def test_slow_movers_flag_the_product_that_never_sells_and_report_a_time_split(l
     assert len(table) == 16 and table.at_risk.sum() == read(lake, "slow_movers").at_risk.sum()
 
 
-def test_cross_sell_ranks_the_always_paired_product_first_and_measures_recall(lake, monkeypatch):
+def test_cross_sell_ranks_the_always_paired_product_first_chain_wide_and_in_its_store(lake, monkeypatch):
     from spark.jobs import insights
 
     monkeypatch.setattr(insights, "TRAIN_NEWEST_WEEKS", 1)  # one ALS week, one co-occurrence backfill week
@@ -179,9 +179,26 @@ def test_cross_sell_ranks_the_always_paired_product_first_and_measures_recall(la
     for week, method in zip(WEEKS, ["co_occurrence", "als"], strict=True):
         rows = table[table.date == week]
         assert set(rows.method) == {method}
-        first = rows[rows["rank"] == 1].set_index("sku")["related_sku"]
-        assert first[PAIR[0]] == PAIR[1] and first[PAIR[1]] == PAIR[0], (week, first.to_dict())
-    als = table[table.date == WEEKS[-1]].iloc[0]
-    assert als.eval_baskets == 21 and als.recall_at_10_als == 1.0, als.to_dict()
-    assert result.details["metrics"][WEEKS[-1]]["method"] == "als"
+        scopes = ("ALL", "S00") if method == "als" else ("ALL",)  # a backfilled week is chain-wide only
+        assert set(rows.store_id) == set(scopes) | ({"S01"} if method == "als" else set()), week
+        for scope in scopes:  # the pair is only ever bought in S00
+            first = rows[(rows["rank"] == 1) & (rows.store_id == scope)].set_index("sku")["related_sku"]
+            assert first[PAIR[0]] == PAIR[1] and first[PAIR[1]] == PAIR[0], (week, scope, first.to_dict())
+    newest = table[table.date == WEEKS[-1]]
+    assert set(newest.store_id) == {"ALL", "S00", "S01"}
+    s01 = newest[newest.store_id == "S01"]
+    assert DEAD[1] not in set(s01.sku) | set(s01.related_sku), "a store's list holds only what it sells"
+    chain_wide = newest[newest.store_id == "ALL"].iloc[0]
+    assert chain_wide.eval_baskets == 21 and chain_wide.recall_at_10_als == 1.0, chain_wide.to_dict()
+    metrics = result.details["metrics"][WEEKS[-1]]
+    assert metrics["method"] == "als" and metrics["stores"]["S00"]["eval_baskets"] == 21, metrics
+    assert metrics["stores"]["S00"]["recall_at_10_als"] == 1.0, metrics
+    assert metrics["stores"]["S01"]["recall_at_10_als"] is None, "no S01 basket holds two products"
     assert gate(lake, "cross_sell", WEEKS).passed
+    loaded = load(lake, "cross_sell", WEEKS)
+    assert len(loaded) == len(table) and set(loaded.store_key) == {"ALL", "S00", "S01"}
+    assert (
+        loaded.query("store_key == 'S00' and rank == 1 and product_key == @PAIR[0]")
+        .related_product_key.eq(PAIR[1])
+        .all()
+    )

@@ -54,7 +54,7 @@ def opening_events() -> list[tuple[str, dict]]:
 
 def ledger(events: list[tuple[str, dict]]) -> dict[tuple[str, str], int]:
     on_hand: dict[tuple[str, str], int] = {}
-    for topic, e in sorted(events, key=lambda te: te[1]["ts"]):
+    for _topic, e in sorted(events, key=lambda te: te[1]["ts"]):
         key, q = (e["store_id"], e["sku"]), e["quantity"]
         book = on_hand.get(key, 0)
         on_hand[key] = q if e["kind"] == "count" else book + (-q if e["kind"] == "sale" else q)

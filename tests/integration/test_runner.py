@@ -1,74 +1,46 @@
-"""The local runner on a small real graph: real files in a lake directory, real chdb, real change detection."""
+"""The local runner on a small real graph: real files in a lake directory, real chdb, real change
+detection."""
 
-import hashlib
-from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from assets.graph import build_graph
 from assets.model import AssetSpec, Gate, Lake, window
 from assets.runner import Runner, Selection
-from infra.lake import lake_path, write_partition_versions
 from infra.settings import Settings
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobResult
+
+from . import till_chain
 
 CALLS: list[tuple[str, tuple[str, ...]]] = []
 
 
 def till_export(ctx) -> JobResult:
-    """Source job: split the till export CSV into day partitions, versioned by content."""
     CALLS.append((ctx.asset.name, ctx.partitions))
-    root = Path(lake_path(ctx.settings))
-    sales = pd.read_csv(root / "incoming" / "sales.csv", dtype={"day": str})
-    versions = {}
-    for day, rows in sales.groupby("day"):
-        rows = rows.sort_values(["store", "sku"]).reset_index(drop=True)
-        out = root / "raw" / f"date={day}"
-        out.mkdir(parents=True, exist_ok=True)
-        rows.to_parquet(out / "part-0.parquet", index=False)
-        versions[day] = hashlib.sha256(rows.to_csv(index=False).encode()).hexdigest()[:16]
-    write_partition_versions(ctx.settings, "raw", versions)
-    return JobResult(len(sales), partition_versions=versions)
+    return till_chain.till_export(ctx)
 
 
 def store_totals(ctx) -> JobResult:
     CALLS.append((ctx.asset.name, ctx.partitions))
-    root, rows = Path(lake_path(ctx.settings)), {}
-    for day in ctx.partitions:
-        sold = pd.read_parquet(root / "raw" / f"date={day}").groupby("store", as_index=False)["qty"].sum()
-        out = root / "totals" / f"date={day}"
-        out.mkdir(parents=True, exist_ok=True)
-        sold.to_parquet(out / "part-0.parquet", index=False)
-        rows[day] = len(sold)
-    return JobResult(sum(rows.values()), rows_by_partition=rows)
+    return till_chain.store_totals(ctx)
 
 
-def weekly_mean(ctx) -> JobResult:
+def rolling_mean(ctx) -> JobResult:
     CALLS.append((ctx.asset.name, ctx.partitions))
-    root = Path(lake_path(ctx.settings))
-    for day in ctx.partitions:
-        days = sorted(p.name[5:] for p in (root / "totals").glob("date=*") if p.name[5:] <= day)[-3:]
-        frame = pd.concat(pd.read_parquet(root / "totals" / f"date={d}") for d in days)
-        out = root / "rolling" / f"date={day}"
-        out.mkdir(parents=True, exist_ok=True)
-        frame.groupby("store", as_index=False)["qty"].mean().to_parquet(out / "part-0.parquet", index=False)
-    return JobResult(len(ctx.partitions))
+    return till_chain.rolling_mean(ctx)
 
 
 GRAPH = build_graph([
     AssetSpec("raw", "till export", till_export, Lake("raw")),
-    AssetSpec("totals", "units per store and day", store_totals, Lake("totals"), ("raw",), gate=Gate("totals")),
-    AssetSpec("rolling", "3-day mean", weekly_mean, Lake("rolling"), (window("totals", 3),)),
+    AssetSpec(
+        "totals", "units per store and day", store_totals, Lake("totals"), ("raw",), gate=Gate("totals")
+    ),
+    AssetSpec("rolling", "3-day mean", rolling_mean, Lake("rolling"), (window("totals", 3),)),
 ])
 
 
-def write_sales(settings: Settings, days: list[str], extra: list[dict] | None = None) -> None:
-    rows = [{"day": d, "store": s, "sku": "A", "qty": i + 1} for i, d in enumerate(days) for s in ("S1", "S2")]
-    incoming = Path(lake_path(settings)) / "incoming"
-    incoming.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows + (extra or [])).to_csv(incoming / "sales.csv", index=False)
+write_sales = till_chain.write_sales
 
 
 @pytest.fixture
@@ -120,7 +92,9 @@ def test_a_late_event_rebuilds_exactly_the_windows_that_contain_its_day(runner):
 def test_force_and_range_rebuild_only_the_named_days_and_what_turns_stale(runner):
     write_sales(runner.settings, DAYS)
     runner.materialize()
-    report = runner.materialize(Selection(("totals",), "2026-03-02", "2026-03-02", force=True, downstream=True))
+    report = runner.materialize(
+        Selection(("totals",), "2026-03-02", "2026-03-02", force=True, downstream=True)
+    )
     # same inputs, same code: the rebuilt day keeps its version, so nothing downstream turns stale
     assert built(report) == {"raw": [], "totals": ["2026-03-02"], "rolling": []}
 

@@ -81,7 +81,9 @@ def test_minio_returns_a_parquet_dataset_byte_identical(services: Settings, tmp_
 
 
 def test_up_twice_keeps_one_broker(services: Settings):
-    before = {row.name: row.pid for row in local_services.status(services) if row.name in local_services.SERVICES}
+    before = {
+        row.name: row.pid for row in local_services.status(services) if row.name in local_services.SERVICES
+    }
     again = local_services.start_all(services)
 
     assert {row.name: row.pid for row in again} == before

@@ -37,7 +37,8 @@ def test_aggregates_follow_a_month_replacement(settings: Settings):
         refresh_aggregates(s, {"fact_sales"}, {202603})
 
     summary = warehouse.query_df(
-        "SELECT toString(date) AS day, sum(units) AS units, sum(revenue) AS revenue, any(region) != '' AS has_region "
+        "SELECT toString(date) AS day, sum(units) AS units, sum(revenue) AS revenue, "
+        "any(region) != '' AS has_region "
         "FROM daily_sales_summary GROUP BY day ORDER BY day"
     )
     direct = warehouse.query_df(

@@ -21,7 +21,9 @@ def test_declared_graph_holds_the_five_assets_of_the_card_in_dependency_order():
 
 
 def test_unknown_upstream_suggests_the_close_name():
-    with pytest.raises(GraphError, match=r"'features' reads unknown upstream 'raw_sale'; did you mean 'raw_sales'\?"):
+    with pytest.raises(
+        GraphError, match=r"'features' reads unknown upstream 'raw_sale'; did you mean 'raw_sales'\?"
+    ):
         build_graph([spec("raw_sales"), spec("features", ["raw_sale"])])
 
 

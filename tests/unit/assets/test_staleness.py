@@ -44,7 +44,9 @@ def plan_all(graph, observed, latest):
 def build_everything(plans):
     """The records a successful run of the whole plan leaves behind."""
     return {
-        (name, p.key): Record("r", name, p.key, "success", p.data_version, plan.code_version, p.input_versions)
+        (name, p.key): Record(
+            "r", name, p.key, "success", p.data_version, plan.code_version, p.input_versions
+        )
         for name, plan in plans.items() for p in plan.partitions if p.status != "waiting"
     }
 

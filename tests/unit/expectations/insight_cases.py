@@ -49,9 +49,18 @@ def slow_movers() -> pd.DataFrame:
 
 
 def cross_sell() -> pd.DataFrame:
-    related = {"A": ["B", "C"], "B": ["A", "C"], "C": ["A", "B"]}
-    rows = [(k, r, i + 1) for k, others in related.items() for i, r in enumerate(others)]
-    frame = pd.DataFrame(rows, columns=["sku", "related_sku", "rank"]).astype({"rank": "int32"})
+    """The chain-wide list (store_id ALL) and store S1's, which differs."""
+    related = {
+        "ALL": {"A": ["B", "C"], "B": ["A", "C"], "C": ["A", "B"]},
+        "S1": {"A": ["C", "B"], "B": ["C", "A"], "C": ["B", "A"]},
+    }
+    rows = [
+        (store, k, r, i + 1)
+        for store, lists in related.items()
+        for k, others in lists.items()
+        for i, r in enumerate(others)
+    ]
+    frame = pd.DataFrame(rows, columns=["store_id", "sku", "related_sku", "rank"]).astype({"rank": "int32"})
     return frame.assign(
         affinity=0.5,
         baskets_together=3,
@@ -99,8 +108,10 @@ INSIGHT_BREAKERS = {
     "cross_sell": {
         "expect_column_values_to_be_in_set(related_to_itself)": set_cell("related_sku", "A"),
         "expect_column_values_to_be_in_set(related_known)": set_cell("related_sku", "Z99"),
-        "expect_compound_columns_to_be_unique(sku, related_sku)": duplicate_first,
+        "expect_compound_columns_to_be_unique(store_id, sku, related_sku)": duplicate_first,
         "expect_column_values_to_be_between(rank)": set_cell("rank", 11),
+        "expect_column_distinct_values_to_contain_set(store_id)": lambda f: f[f.store_id != "ALL"],
+        "expect_column_values_to_be_in_set(store_or_chain)": set_cell("store_id", "S9"),
         "expect_column_values_to_not_be_null(affinity)": set_cell("affinity", None),
     },
 }

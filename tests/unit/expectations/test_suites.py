@@ -254,6 +254,16 @@ def test_a_candidate_losing_to_the_baseline_only_warns_while_the_old_champion_se
     assert [w["column"] for w in result.warnings] == ["candidate_baseline_wape, candidate_wape"]
 
 
+def test_a_champion_that_loses_to_the_28_day_mean_blocks_even_when_it_beats_seasonal_naive(lake):
+    documents = model_registry()
+    documents["v2/metadata.json"]["best_baseline"] = {"name": "ma28", "wape": 0.25}
+    documents[f"weeks/{WEEK}.json"]["baseline"] = {"name": "ma28", "wape": 0.25}
+    lake.write_registry(documents)
+    result = lake.gate("demand_model", WEEK)
+    assert not result.passed
+    assert [f["column"] for f in result.blocking] == ["champion_baseline_wape, champion_wape"]
+
+
 def test_a_skipped_week_without_any_model_yet_only_warns(lake):
     lake.write_registry({f"weeks/{WEEK}.json": {"week": WEEK, "status": "skipped", "champion": None,
                                                 "reason": "only 20 days of features (< 56)"}})

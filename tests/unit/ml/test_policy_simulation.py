@@ -42,11 +42,12 @@ def test_naive_orders_last_weeks_sales_in_cases():
 
 
 def test_forecast_rule_orders_up_to_the_policy_level():
-    # mean 2/day, no spread: reorder point 2 x 2 = 4, order-up-to 2 x (2 + 7) = 18.
+    # mean 2/day, no spread, lead time 2, daily review: reorder point 2 x (2 + 1) = 6,
+    # order-up-to 2 x (2 + 7) = 18.
     rule = forecast_rule(_terms(), ReorderPolicy(), lambda day: (np.array([2.0]), np.array([0.0])))
     demand = np.full((1, 3), 2.0)
     orders = []
     replay(
         demand, np.array([6.0]), np.full((1, 3), 2), [0, 1], lambda r: orders.append(rule(r)[0]) or rule(r)
     )
-    assert orders == [14, 0]  # day 0: position 4 <= 4 -> 18 - 4; day 1: position 2 + 14 > 4
+    assert orders == [14, 0]  # day 0: position 4 <= 6 -> 18 - 4; day 1: position 2 + 14 > 6

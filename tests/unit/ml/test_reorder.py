@@ -65,3 +65,16 @@ def test_policy_properties(batch, service_level):
     position = columns["on_hand"] + columns["on_order"]
     ordered = qty > 0
     assert (position[ordered] + qty[ordered] >= out["order_up_to"][ordered] - 1e-6).all()
+
+
+def test_weekly_review_protects_the_week_until_the_next_review():
+    # mu 10, no spread, lead time 3: reviewed daily, order at 10 x (3 + 1); weekly, at 10 x (3 + 7) = S.
+    row = {"daily_mean": np.array([10.0]), "daily_std": np.array([0.0]), "on_hand": np.array([60.0]),
+           "on_order": np.array([0.0]), "lead_time_days": np.array([3.0]),
+           "lead_time_std_days": np.array([0.0]), "case_pack": np.array([1]),
+           "min_order_units": np.array([0])}  # fmt: skip
+    daily = recommend(row, ReorderPolicy(review_days=1))
+    weekly = recommend(row, ReorderPolicy(review_days=7))
+    assert daily["reorder_point"][0] == pytest.approx(40) and daily["recommended_order_qty"][0] == 0
+    assert weekly["reorder_point"][0] == pytest.approx(100) == weekly["order_up_to"][0]
+    assert weekly["recommended_order_qty"][0] == 40  # 60 on hand would run out before the order after next

@@ -1,6 +1,6 @@
-"""The Power BI project stays true to the warehouse: every table and column it names exists in the schema that
-sql/ creates (on chdb), measures and roles reference what exists, and the PBIP files have the documented shape.
-Power BI itself does not run on these machines; these are the checks we can run here."""
+"""The Power BI project stays true to the warehouse: every table and column it names exists in the schema
+that sql/ creates (on chdb), measures and roles reference what exists, and the PBIP files have the
+documented shape. Power BI itself does not run on these machines; these are the checks we can run here."""
 
 from __future__ import annotations
 
@@ -58,6 +58,8 @@ def test_star_schema_tables_are_in_the_model():
         "fact_sales",
         "fact_inventory",
         "fact_ml_predictions",
+        "fact_slow_movers",
+        "fact_cross_sell",
         "dim_date",
         "dim_product",
         "dim_store",
@@ -69,7 +71,7 @@ def test_star_schema_tables_are_in_the_model():
 
 
 def test_every_source_column_exists_in_the_warehouse_with_a_type_power_bi_loads(warehouse_columns):
-    for name, table in TABLES.items():
+    for name, _table in TABLES.items():
         assert name in warehouse_columns, f"model table {name} has no warehouse table"
         for column, props in model_columns(name).items():
             source = props["sourceColumn"]
@@ -115,7 +117,8 @@ def test_relationships_join_facts_to_dimensions_on_existing_keys():
         assert from_column in model_columns(from_table) and to_column in model_columns(to_table)
         assert to_table.startswith("dim_") and from_table.startswith("fact_"), "one-to-many from dimensions"
         seen.add((from_table, to_table))
-    assert len(seen) == 9
+    assert len(seen) == 14
+    assert ("fact_cross_sell", "dim_store") not in seen, "ALL matches no store: a role would hide those lists"
 
 
 def test_the_date_table_is_marked():
@@ -134,6 +137,25 @@ def test_roles_filter_stores_by_the_viewer():
             assert column in model_columns(table)
         for column in re.findall(r"^\[(\w+)\]", permissions["dim_store"]):
             assert column in model_columns("dim_store")
+
+
+def test_every_store_keyed_fact_is_filtered_by_the_restricted_roles():
+    """Through its relationship to dim_store, or (fact_cross_sell) by its own store_key, where the chain-wide
+    lists (store_key ALL) stay visible to every role."""
+    to_store = {
+        rel.properties["fromColumn"].split(".")[0]
+        for rel in MODEL["relationship"]
+        if rel.properties["toColumn"] == "dim_store.store_key"
+    }
+    facts = {name for name in TABLES if name.startswith("fact_") and "store_key" in model_columns(name)}
+    roles = {r.name: r for r in MODEL["role"]}
+    for name in ("Store Manager", "Regional Manager"):
+        permissions = {p.name: p.value for p in roles[name].all("tablePermission")}
+        assert facts - to_store == {"fact_cross_sell"} and "fact_cross_sell" in permissions, name
+        lists = permissions["fact_cross_sell"]
+        assert lists.startswith('[store_key] = "ALL" || [store_key] IN ') and "USERPRINCIPALNAME()" in lists
+        for table, column in COLUMN_REF.findall(lists):
+            assert column in model_columns(table), (name, table, column)
 
 
 def test_the_reader_is_strict(tmp_path):

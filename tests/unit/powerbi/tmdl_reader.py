@@ -1,8 +1,9 @@
 """A small strict reader of the TMDL subset shelfwise writes (no maintained TMDL parser is on PyPI).
 
 It knows objects (`table`, `column`, `measure`, `partition`, `relationship`, `role`, `tablePermission`,
-`expression`, `model`, `database`, top-level `ref`), `key: value` properties, flag properties and `///` descriptions, all
-by tab indentation. Anything else is an error naming the file and line, so a typo in a hand edit fails a test.
+`expression`, `model`, `database`, top-level `ref`), `key: value` properties, flag properties and `///`
+descriptions, all by tab indentation. Anything else is an error naming the file and line, so a typo in a
+hand edit fails a test.
 """
 
 from __future__ import annotations

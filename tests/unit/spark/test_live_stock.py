@@ -1,4 +1,5 @@
-"""The live stock ledger: any split of an event stream into micro-batches ends in the same state as the ledger."""
+"""The live stock ledger: any split of an event stream into micro-batches ends in the same state as the
+ledger."""
 
 from __future__ import annotations
 

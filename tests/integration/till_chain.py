@@ -1,7 +1,9 @@
-"""A small real asset chain for the Airflow tests, submitted by spark/submit.py through `--graph`.
+"""A small real asset chain: raw (a till export split into day partitions) -> totals (units per store and
+day) -> rolling (3-day mean).
 
-raw (a till export split into day partitions) -> totals (units per store and day) -> rolling (3-day mean).
-The jobs are plain pandas on a file lake: spark-submit runs them in its Python driver, no Spark session.
+The Airflow tests submit it through spark/submit.py's `--graph` (loaded by file path, so it imports only
+installed modules); the runner and asset-step tests build their own graphs from its jobs. The jobs are plain
+pandas on a file lake: spark-submit runs them in its Python driver, no Spark session.
 """
 
 import hashlib
@@ -64,11 +66,11 @@ GRAPH = build_graph(
 )
 
 
-def write_sales(settings: Settings, days: list[str]) -> None:
-    """The till export the source job reads: two stores, one SKU, per day."""
+def write_sales(settings: Settings, days: list[str], extra: list[dict] | None = None) -> None:
+    """The till export the source job reads: two stores, one SKU, per day (plus `extra` rows)."""
     rows = [
         {"day": d, "store": s, "sku": "A", "qty": i + 1} for i, d in enumerate(days) for s in ("S1", "S2")
     ]
     incoming = Path(lake_path(settings)) / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(incoming / "sales.csv", index=False)
+    pd.DataFrame(rows + (extra or [])).to_csv(incoming / "sales.csv", index=False)
