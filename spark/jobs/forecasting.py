@@ -8,8 +8,9 @@ average should not replace it) and the current champion on the newest fold (scor
 champion's cutoff precedes that fold, so it never saw those days). Until a version is promoted, reorders run
 on the 28-day mean (spark/ml/scoring.py::baseline).
 
-Backfills: a run asked for many weeks trains only the newest TRAIN_NEWEST_WEEKS of them and records the
-older ones as skipped (a model for a week long past is never used for a decision); weeks with less than
+Backfills: a run asked for many weeks trains only the newest TRAIN_NEWEST_WEEKS of them (the grid search
+runs for the first of them; the next week of the same run, one week more data, reuses its choice) and records
+the older ones as skipped (a model for a week long past is never used for a decision); weeks with less than
 MIN_HISTORY_DAYS of features are recorded as skipped too. Scoring then falls back to the baseline.
 """
 
@@ -57,7 +58,7 @@ HISTORY_COLUMNS = [
 def train_demand_model(ctx: JobContext) -> JobResult:
     """Train (or record as skipped) every week in ctx.partitions, oldest first; returns versions trained."""
     registry = Registry(ctx.settings, ctx.asset.storage.path)
-    trained, feature_days = {}, stored_days(ctx, "daily_features")
+    trained, feature_days, tuned = {}, stored_days(ctx, "daily_features"), None
     newest = set(ctx.partitions[-TRAIN_NEWEST_WEEKS:])
     for monday in ctx.partitions:
         cutoff = shift(monday, 6)
@@ -68,7 +69,8 @@ def train_demand_model(ctx: JobContext) -> JobResult:
             champion = registry.champion()
             entry |= {"status": "skipped", "reason": reason, "champion": champion and champion["version"]}
         else:
-            entry |= _train_week(ctx, registry, monday, available)
+            outcome, tuned = _train_week(ctx, registry, monday, available, tuned)
+            entry |= outcome
             trained[monday] = entry["version"]
         registry.write_json(f"weeks/{monday}.json", entry)
     return JobResult(
@@ -86,7 +88,10 @@ def _skip_reason(monday: str, newest: set[str], available: list[str]) -> str:
     return ""
 
 
-def _train_week(ctx: JobContext, registry: Registry, monday: str, days: list[str]) -> dict:
+def _train_week(
+    ctx: JobContext, registry: Registry, monday: str, days: list[str], tuned: dict | None
+) -> tuple[dict, dict]:
+    """Train, register and maybe promote one week's version: (its week entry, the tuning it used)."""
     cutoff = shift(monday, 6)
     history = training_history(ctx, max(days[0], shift(cutoff, -HISTORY_DAYS + 1)), cutoff).cache()
     series, n_days = history.select("store_id", "sku").distinct().count(), len(days)
@@ -98,7 +103,9 @@ def _train_week(ctx: JobContext, registry: Registry, monday: str, days: list[str
         origin_sample=min(1.0, MAX_TRAIN_ROWS / max(series * min(n_days, HISTORY_DAYS) * 7, 1)),
     )
     calendar = holiday_frame(ctx, days[0], shift(cutoff, 28))
-    run = train_demand(history, spec, CONFIG, date.fromisoformat(cutoff), n_folds=3, calendar=calendar)
+    run = train_demand(
+        history, spec, CONFIG, date.fromisoformat(cutoff), n_folds=3, calendar=calendar, tuned=tuned
+    )
     version = registry.next_version()
     champion = registry.champion()
     comparison = compare_with_champion(ctx, registry, champion, run, history, calendar)
@@ -118,7 +125,7 @@ def _train_week(ctx: JobContext, registry: Registry, monday: str, days: list[str
         "wape": run.summary["forecast"]["wape"],
         "snaive_wape": run.summary["snaive"]["wape"],
         "baseline": best_baseline(run.summary),
-    }
+    }, run.tuning
 
 
 def training_history(ctx: JobContext, first: str, last: str) -> DataFrame:

@@ -37,15 +37,23 @@ class TrainingRun:
 
 def train_demand(
     history: DataFrame, spec: HorizonSpec, config: ModelConfig, last_day: date, n_folds: int = 3,
-    calendar: DataFrame | None = None,
+    calendar: DataFrame | None = None, tuned: dict | None = None,
 ) -> TrainingRun:
-    """Train on all history up to `last_day` with a rolling-origin backtest of `n_folds` horizons."""
+    """Train on all history up to `last_day` with a rolling-origin backtest of `n_folds` horizons.
+
+    `tuned` (a previous run's `tuning`) skips the grid search and reuses its chosen settings.
+    """
     started = time.perf_counter()
     folds = backtest.rolling_folds(last_day, spec.horizon, n_folds)
     rows = training_rows(history, spec, calendar).cache()
     scoring = scoring_rows(history, spec, [f.origin.isoformat() for f in folds], calendar).cache()
     train_rows = rows.count()
-    model, tuning = tune_and_fit(backtest.fold_train(rows, folds[0]), spec.features, config)
+    oldest = backtest.fold_train(rows, folds[0])
+    if tuned is None:
+        model, tuning = tune_and_fit(oldest, spec.features, config)
+    else:
+        tuning = {**tuned, "reused": True}
+        model = fit_with(oldest, spec.features, config, tuning["chosen"])
     models, scored = [model], [_score(model, scoring, history, folds[0])]
     for fold in folds[1:]:
         models.append(fit_with(backtest.fold_train(rows, fold), spec.features, config, tuning["chosen"]))

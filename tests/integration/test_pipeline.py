@@ -65,6 +65,8 @@ def test_the_whole_graph_builds_loads_and_then_rests(spark, settings):
     backtest = meta["backtest"]
     assert backtest["forecast"]["wape"] < meta["best_baseline"]["wape"] <= backtest["snaive"]["wape"]
     assert set(meta["backtest"]) >= {"forecast", "snaive", "ma28"} and meta["features"]
+    first, second = (json.loads((registry / v / "metadata.json").read_text())["tuning"] for v in ("v1", "v2"))
+    assert "reused" not in first and second == {**first, "reused": True}, "one grid search per run"
 
     reorders = pd.read_parquet(lake_path(settings, "marts/reorder_predictions"))
     assert set(reorders.forecast_source) == {"baseline_ma28", "model"}, (
