@@ -185,7 +185,7 @@ def _cross_sell_week(ctx: JobContext, window: pd.DataFrame, cutoff: str, train: 
     baskets = cross_sell.basket_items(window)
     stores = sorted(baskets["store_id"].unique())
     if not train:  # a week long past: chain-wide only (module docstring)
-        return _co_occurrence(baskets, cross_sell.ALL_STORES, cutoff)
+        return _chain_co_occurrence(baskets, cutoff)
     held_out_days = window["date"] > shift(cutoff, -7)
     held_out = baskets["basket_id"].isin(set(window.loc[held_out_days, "basket_id"]))
     measured = _measure(ctx, baskets, held_out, stores)
@@ -219,13 +219,13 @@ def _measure(ctx: JobContext, baskets: pd.DataFrame, held_out: pd.Series, stores
     return measured
 
 
-def _co_occurrence(baskets: pd.DataFrame, scope: str, cutoff: str) -> pd.DataFrame:
+def _chain_co_occurrence(baskets: pd.DataFrame, cutoff: str) -> pd.DataFrame:
     table = cross_sell.top_related(cross_sell.counts(baskets)[0], method="co_occurrence")
-    if table.empty and scope == cross_sell.ALL_STORES:  # every basket holds one product: ids broken upstream
+    if table.empty:  # every basket holds one product: basket ids are missing or broken upstream
         raise ValueError(f"cross_sell: no basket with two or more products in the 8 weeks to {cutoff}")
     missing = pd.array([None] * len(table), dtype="Float64")
     return table.assign(
-        store_id=scope,
+        store_id=cross_sell.ALL_STORES,
         method="co_occurrence",
         recall_at_10_als=missing,
         recall_at_10_popularity=missing,

@@ -56,18 +56,13 @@ class AlsConfig:
 
 @dataclass
 class Affinities:
-    """What one fit knows: the product ids, their unit-length factors and training popularity."""
+    """What one fit knows: the product ids, their factors and training popularity."""
 
     items: np.ndarray  # product ids, index = position
-    factors: np.ndarray | None  # (n_items, rank), rows normalised; None for a count-only fit
+    factors: np.ndarray | None  # (n_items, rank) as ALS solved them (lengths kept); None for a count-only fit
     popularity: np.ndarray  # training baskets holding each item
     co_counts: sparse.csr_matrix  # baskets holding both items (diagonal: baskets holding the item)
-    raw: np.ndarray | None = None  # (n_items, rank) factors as ALS solved them, before normalising
     config: AlsConfig | None = None  # reg_param and alpha of the fit, for folding a query basket in
-
-    def similarity(self) -> np.ndarray:
-        """Cosine between item factors (kept for comparison; lists and recall use `predict`)."""
-        return self.factors @ self.factors.T
 
     def predict(self, queries: sparse.csr_matrix, chunk: int = 1_000) -> np.ndarray:
         """ALS's implicit-feedback scores (queries x items) of query baskets (rows: 1 where the basket holds
@@ -75,7 +70,7 @@ class Affinities:
         out = np.empty((queries.shape[0], len(self.items)))
         for start in range(0, queries.shape[0], chunk):
             part = queries[start : start + chunk]
-            out[start : start + chunk] = _solve(part, self.raw, self.config) @ self.raw.T
+            out[start : start + chunk] = _solve(part, self.factors, self.config) @ self.factors.T
         return out
 
     def conditional(self) -> np.ndarray:
@@ -123,7 +118,7 @@ def _basket_matrix(pairs: pd.DataFrame, n_items: int) -> sparse.csr_matrix:
 
 
 def fit(spark, baskets: pd.DataFrame, config: AlsConfig) -> Affinities:
-    """ALS on (basket, product) pairs; returns normalised product factors and training counts."""
+    """ALS on (basket, product) pairs; returns the product factors and training counts."""
     from pyspark.ml.recommendation import ALS
 
     model, pairs = counts(baskets)
@@ -143,7 +138,7 @@ def fit(spark, baskets: pd.DataFrame, config: AlsConfig) -> Affinities:
     found = als.fit(spark.createDataFrame(pairs)).itemFactors.toPandas()
     factors = np.zeros((len(model.items), config.rank))
     factors[found["id"].to_numpy()] = np.vstack(found["features"].to_numpy())
-    model.raw, model.factors, model.config = factors, _unit(factors), config
+    model.factors, model.config = factors, config
     return model
 
 
@@ -156,15 +151,15 @@ def store_model(chain: Affinities, baskets: pd.DataFrame, config: AlsConfig,
     """
     model, pairs = counts(baskets)
     at = pd.Series(np.arange(len(chain.items)), index=chain.items).reindex(model.items)
-    prior = np.zeros((len(model.items), chain.raw.shape[1]))
-    prior[at.notna().to_numpy()] = chain.raw[at.dropna().astype(int).to_numpy()]
+    prior = np.zeros((len(model.items), chain.factors.shape[1]))
+    prior[at.notna().to_numpy()] = chain.factors[at.dropna().astype(int).to_numpy()]
     if np.isinf(credibility):
         blended = prior
     else:
         weight = (model.popularity / (model.popularity + credibility))[:, None]
         own = _half_sweep(_basket_matrix(pairs, len(model.items)), prior, config)
         blended = (1.0 - weight) * prior + weight * own
-    model.raw, model.factors, model.config = blended, _unit(blended), config
+    model.factors, model.config = blended, config
     return model
 
 
@@ -185,10 +180,6 @@ def _solve(held: sparse.csr_matrix, other: np.ndarray, config: AlsConfig) -> np.
     lhs += (config.reg_param * np.maximum(n, 1))[:, None, None] * np.eye(rank)[None]
     rhs = (1.0 + config.alpha) * (held @ other)
     return np.linalg.solve(lhs, rhs[..., None])[..., 0]
-
-
-def _unit(factors: np.ndarray) -> np.ndarray:
-    return factors / np.maximum(np.linalg.norm(factors, axis=1, keepdims=True), 1e-12)
 
 
 def top_related(model: Affinities, method: str = "als", n: int = TOP_N) -> pd.DataFrame:
@@ -238,12 +229,12 @@ def recall_at_k(model: Affinities, held_out: pd.DataFrame, k: int = 10, seed: in
     held = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(asked), len(model.items)))
     conditional = model.conditional()
     scorers = {
-        "als": (lambda at: predicted[at]) if model.factors is not None else None,
         "co_occurrence": lambda at: conditional[asked[at][1]].sum(axis=0),
         "popularity": lambda at: model.popularity.astype(float),
     }
-    scorers = {name: f for name, f in scorers.items() if f is not None}
-    predicted = model.predict(held) if "als" in scorers else None
+    if model.factors is not None:
+        predicted = model.predict(held)
+        scorers = {"als": lambda at: predicted[at], **scorers}
     hits = {name: 0 for name in scorers}
     for at, (target, known) in enumerate(asked):
         for name, scorer in scorers.items():

@@ -126,8 +126,7 @@ def join_calendar(frame: DataFrame, calendar: DataFrame, spec: HorizonSpec) -> D
 
 
 def training_rows(history: DataFrame, spec: HorizonSpec, calendar: DataFrame | None = None) -> DataFrame:
-    """Sampled origins expanded to the horizon, labelled with the target day's units; censored days
-    dropped."""
+    """Sampled origins expanded to the horizon and labelled (target day's units; censored days dropped)."""
     origins = origin_frame(history, spec).where(F.size("recent") >= spec.min_history_days)
     if spec.origin_sample < 1:
         pick = F.abs(F.xxhash64(*SERIES, "date")) % 10_000 < int(spec.origin_sample * 10_000)

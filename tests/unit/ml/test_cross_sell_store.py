@@ -16,8 +16,7 @@ def chain() -> cross_sell.Affinities:
     pairs = [(f"c{n}", sku) for n in range(20) for sku in ("A", "B")]
     pairs += [(f"d{n}", sku) for n in range(20) for sku in ("C", "D")]
     model, _ = cross_sell.counts(pd.DataFrame(pairs, columns=["basket_id", "sku"]))
-    model.raw = CHAIN_FACTORS * 0.3
-    model.factors = CHAIN_FACTORS / np.linalg.norm(CHAIN_FACTORS, axis=1, keepdims=True)
+    model.factors = CHAIN_FACTORS * 0.3
     return model
 
 
