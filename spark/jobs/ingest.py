@@ -1,8 +1,9 @@
 """Kafka -> raw_* assets: one batch over the offsets not yet committed, validated, deduplicated, by day.
 
 Steps of one run: read [checkpoint, latest) from the broker and classify every event once
-(spark/jobs/pos_events.py); one window over event_id (also against rows already in the lake) gives each
-event its outcome: kept, an exact resend (dropped), a conflicting duplicate or bad (both quarantined). One
+(spark/jobs/event_batches.py, rules in pos_events.py), cached; when some event_id occurs twice (in the batch,
+or in the batch and the lake), one window over event_id gives each event its outcome: kept, an exact resend
+(dropped), a conflicting duplicate or bad (both quarantined); otherwise every good event is kept. One
 Spark job counts the outcomes per day and hashes the new days; the quarantine and the dead-letter topic are
 written; every day that changed is rewritten as old + new rows, sorted, as one Parquet file written straight
 to its place (no committer renames); then the `_partitions.json` index; then the checkpoint. A crash anywhere
@@ -17,8 +18,8 @@ from functools import partial
 
 from infra.lake import lake_fs, lake_path, read_partition_versions, spark_url, write_partition_versions
 from spark.context import JobContext, JobResult
+from spark.jobs import event_batches, pos_events
 from spark.jobs import ingest_state as state
-from spark.jobs import pos_events
 from spark.jobs.pos_events import DETAIL, PAYLOAD, REASON
 from spark.schemas import DEAD_LETTER_TOPIC, QUARANTINE, RAW_SCHEMAS, TOPICS, spark_schema
 
@@ -62,14 +63,12 @@ def ingest(ctx: JobContext, topic: str) -> JobResult:
         return JobResult(0, partition_versions=versions, details={"topic": topic, "read": 0})
     rules = state.load_rules(settings)
     existing = _existing(ctx)
-    classified = _classify(ctx, topic, start, end, rules)
-    if existing is not None:  # read twice (the rows and the ids looked up in the lake): classify once
-        classified = classified.persist()
-    outcomes = _outcomes(ctx, classified, existing).persist()
+    # Cached as read and classified: the summary, the quarantine and the day files each derive the outcomes
+    # from it (a window over cached rows is cheap; caching the wide rows again after it is not).
+    classified = _classify(ctx, topic, start, end, rules).persist()
     try:
-        return _commit(ctx, topic, outcomes, existing, (start, end), versions)
+        return _commit(ctx, topic, _outcomes(ctx, classified, existing), existing, (start, end), versions)
     finally:
-        outcomes.unpersist()
         classified.unpersist()
 
 
@@ -82,10 +81,12 @@ def _classify(ctx: JobContext, topic: str, start, end, rules):
         .option("subscribe", topic)
         .option("startingOffsets", state.spark_offsets(topic, {p: start.get(p, -2) for p in end}))
         .option("endingOffsets", state.spark_offsets(topic, end))
+        # More tasks than partitions: three partitions as three tasks leave one of two cores idle at the end.
+        .option("minPartitions", str(2 * ctx.spark.sparkContext.defaultParallelism))
     )
     records = reader.load().select(F.col("partition"), F.col("offset"), F.col("value"))
-    schema = spark_schema(pos_events.output_columns(topic))
-    return records.mapInArrow(partial(pos_events.classify_batches, topic, rules), schema)
+    schema = spark_schema(event_batches.output_columns(topic))
+    return records.mapInArrow(partial(event_batches.classify_batches, topic, rules), schema)
 
 
 def _outcomes(ctx: JobContext, classified, existing):
@@ -98,6 +99,10 @@ def _outcomes(ctx: JobContext, classified, existing):
 
     columns = [name for name, _ in RAW_SCHEMAS[ctx.asset.name]]
     good = F.col(REASON).isNull()
+    if not _any_id_twice(classified, existing):  # the usual batch: every good event is new, no window needed
+        dated = classified.withColumn("date", F.to_date("ts"))
+        outcome = F.when(good, F.lit(KEPT)).otherwise(F.lit(BAD))
+        return dated.withColumn(OUTCOME, outcome).withColumn(PAYLOAD, F.when(~good, F.col(PAYLOAD)))
     rows = classified.withColumn("date", F.to_date("ts")).withColumn("_src", F.lit(1))
     if existing is not None:
         seen = existing.join(classified.filter(good).select("event_id"), "event_id", "left_semi")
@@ -125,6 +130,16 @@ def _outcomes(ctx: JobContext, classified, existing):
         ranked.withColumn(OUTCOME, outcome).withColumn(PAYLOAD, F.when(quarantined, F.col(PAYLOAD)))
         .drop("_src", "_fp", "_rank", "_first_fp")
     )  # fmt: skip
+
+
+def _any_id_twice(classified, existing) -> bool:
+    """Whether any good event's id occurs twice: within the batch, or in the batch and the lake."""
+    from pyspark.sql import functions as F
+
+    ids = classified.filter(F.col(REASON).isNull()).select("event_id")
+    if existing is not None:
+        ids = ids.unionAll(existing.select("event_id").join(ids, "event_id", "left_semi"))
+    return bool(ids.groupBy("event_id").count().filter(F.col("count") > 1).limit(1).collect())
 
 
 def _summarize(outcomes) -> dict[tuple[str, str | None], tuple[int, str]]:
@@ -217,15 +232,16 @@ def _write_day_files(settings, relative: str, batches):
     day_numbers = table.column("date").cast(pa.int32()).to_numpy()
     starts = [0, *(np.flatnonzero(np.diff(day_numbers)) + 1).tolist()]
     ends = [*starts[1:], table.num_rows]
-    fs, folder = lake_fs(settings), lake_path(settings, relative)
-    written = {"date": [], "rows": []}
+    folder = lake_path(settings, relative)
+    files, written = {}, {"date": [], "rows": []}
     for start, end in zip(starts, ends, strict=True):
         day = table.column("date")[start].as_py().isoformat()
-        rows = table.slice(start, end - start).drop_columns(["date"])
-        with fs.open(f"{folder}/date={day}/{DAY_FILE}", "wb") as out:  # one PUT on S3; makes a local folder
-            pq.write_table(rows, out, compression="snappy")
+        out = pa.BufferOutputStream()
+        pq.write_table(table.slice(start, end - start).drop_columns(["date"]), out, compression="snappy")
+        files[f"{folder}/date={day}/{DAY_FILE}"] = out.getvalue().to_pybytes()
         written["date"].append(day)
         written["rows"].append(end - start)
+    lake_fs(settings).pipe(files)  # one PUT a file, sent concurrently on S3; makes local folders
     yield pa.RecordBatch.from_pydict(written, schema=pa.schema([("date", pa.string()), ("rows", pa.int64())]))
 
 

@@ -1,8 +1,8 @@
 """Parsing and validation rules for POS events: pure Python, no Spark, never raises on bad input.
 
 `classify` turns one Kafka message value into either a typed row (the RAW_* columns of spark/schemas.py) or
-a reason code with a detail. The ingest job applies it to Arrow batches (`classify_batch`), so the property
-tests and the job run the very same rules.
+a reason code with a detail. The ingest job checks the same rules on whole Arrow columns first
+(spark/jobs/event_batches.py) and hands `classify` every record that path does not accept.
 """
 
 from __future__ import annotations
@@ -203,69 +203,3 @@ def _check_time(ts: datetime, rules: Rules) -> None:
 
 # Verdict columns next to the event's own (inventory updates have a `reason` field of their own).
 PAYLOAD, REASON, DETAIL = "_payload", "_reason", "_detail"
-
-
-def output_columns(topic: str) -> list[tuple[str, str]]:
-    """Columns `classify_batch` returns: the RAW_* columns, where the event came from, and the verdict."""
-    source = [("kafka_partition", "int"), ("kafka_offset", "bigint"), (PAYLOAD, "string")]
-    return [*RAW_SCHEMAS[TOPICS[topic]], *source, (REASON, "string"), (DETAIL, "string")]
-
-
-def classify_batches(topic: str, rules: Rules, batches):
-    """Arrow batches of Kafka records (partition, offset, value) in, classified batches out (mapInArrow)."""
-    import pyarrow as pa
-
-    columns = output_columns(topic)
-    fields = [name for name, _ in columns[: len(columns) - 5]]
-    schema = pa.schema([(name, _ARROW[kind]()) for name, kind in columns])
-    missing = (None,) * len(fields)
-    for batch in batches:
-        values = batch.column("value")
-        rows, reasons, details = [], [], []
-        for value in values.to_pylist():
-            verdict = classify(topic, value, rules)
-            # _parse builds the row in RAW_SCHEMAS order
-            rows.append(missing if verdict.row is None else tuple(verdict.row.values()))
-            reasons.append(verdict.reason)
-            details.append(verdict.detail or None)
-        by_field = zip(*rows, strict=True) if rows else [[]] * len(fields)
-        typed = [pa.array(c, type=schema.field(n).type) for n, c in zip(fields, by_field, strict=True)]
-        arrays = [*typed, batch.column("partition").cast(pa.int32()), batch.column("offset").cast(pa.int64()),
-                  _texts(values), pa.array(reasons, pa.string()), pa.array(details, pa.string())]  # fmt: skip
-        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-def _texts(values):
-    """The message values as text: at C speed when all are UTF-8, else each with its bad bytes replaced."""
-    import pyarrow as pa
-
-    try:
-        return values.cast(pa.string())
-    except pa.ArrowInvalid:
-        return pa.array([_text(value) for value in values.to_pylist()], pa.string())
-
-
-def _text(value: bytes | None) -> str | None:
-    return None if value is None else value.decode("utf-8", "replace")
-
-
-def _arrow_timestamp():
-    import pyarrow as pa
-
-    return pa.timestamp("us", tz="UTC")
-
-
-def _arrow(name: str):
-    def make():
-        import pyarrow as pa
-
-        return getattr(pa, name)()
-
-    return make
-
-
-_ARROW = {
-    "string": _arrow("string"), "int": _arrow("int32"), "bigint": _arrow("int64"),
-    "double": _arrow("float64"),
-    "boolean": _arrow("bool_"), "timestamp": _arrow_timestamp,
-}  # fmt: skip

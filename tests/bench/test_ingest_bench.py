@@ -1,10 +1,12 @@
 """Simulator produce rate, and Kafka -> committed lake Parquet ingest rate next to Kafka's own consumer tool.
 
 Figures: simulator_events_per_s (goal >= 50,000 on 2 cores), ingest_events_per_s,
-ingest_ratio_to_kafka_consumer_perf (goal >= 0.3; the denominator is `ConsumerPerformance` on the same
-broker in the same run), ingest_peak_rss_mb (this process + the Spark JVM and its Python workers).
-The first ingest of a session pays for JIT compilation and Python worker start-up: ingest_warm_* ingests the
-same events again, into an empty lake, once the session is warm (as a long-lived ingest service would run).
+ingest_ratio_to_kafka_consumer_perf (goal >= 0.3; the denominator is the best of three `ConsumerPerformance`
+runs on the same broker in the same run: one run swings by 2x with the consumer group's join),
+ingest_peak_rss_mb (this process + the Spark JVM and its Python workers).
+The first ingest of a session pays for JIT compilation and Python worker start-up: ingest_warm_* is the median
+of three more ingests of the same events, each into an empty lake, by the warm session (as a long-lived ingest
+service runs).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import subprocess
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from statistics import median
 
 import pytest
 
@@ -28,6 +31,8 @@ from tests.bench.memory import PeakRss
 
 pytestmark = [pytest.mark.bench, pytest.mark.services, pytest.mark.spark]
 DAYS = 90
+WARM_RUNS = 3
+CONSUMER_PERF_RUNS = 3
 
 
 def test_ingest_throughput(services, results_writer):
@@ -47,8 +52,10 @@ def test_ingest_throughput(services, results_writer):
         result = ingest_sales(ctx)
         seconds = time.perf_counter() - began
     ingest_rate = result.details["read"] / seconds
-    warm_rate = _warm_ingest_rate(graph, settings, simulated, primed["sales-transactions"])
-    consumer_rate = _consumer_perf(settings, "sales-transactions")
+    warm_rate = median(
+        _warm_ingest_rate(graph, settings, simulated, primed["sales-transactions"]) for _ in range(WARM_RUNS)
+    )
+    consumer_rate = max(_consumer_perf(settings, "sales-transactions") for _ in range(CONSUMER_PERF_RUNS))
     figures = {
         "simulator_events_per_s": simulated.events_per_s,
         "ingest_events_per_s": ingest_rate,

@@ -80,19 +80,3 @@ def test_the_parser_never_raises_and_always_classifies(case):
     assert (verdict.row is None) != (verdict.reason is None)
     assert verdict.reason is None or verdict.reason in REASONS
 
-
-def test_classify_batches_keeps_every_record():
-    import pyarrow as pa
-
-    values = [json.dumps(faults.sale("b1", "S001", "SKU00001", TS)).encode(), b"{oops", None]
-    batch = pa.RecordBatch.from_pydict(
-        {
-            "partition": pa.array([0, 0, 1], pa.int32()),
-            "offset": pa.array([5, 6, 0], pa.int64()),
-            "value": pa.array(values, pa.binary()),
-        }  # fmt: skip
-    )
-    out = pa.Table.from_batches(list(pos_events.classify_batches("sales-transactions", RULES, [batch])))
-    assert out.column(pos_events.REASON).to_pylist() == [None, "unparseable_json", "unparseable_json"]
-    assert out.column("kafka_offset").to_pylist() == [5, 6, 0]
-    assert out.schema.field("ts").type == pa.timestamp("us", tz="UTC")

@@ -1,0 +1,241 @@
+"""Kafka records classified a batch at a time: the ingest job's mapInArrow.
+
+Nearly every record is a well-formed event. Arrow's JSON reader types a run of them at C speed and the rules
+of `pos_events` are checked on whole columns. That path only ever *accepts*: a record it cannot vouch for (not
+one bare JSON object, in a run Arrow refuses, outside a rule, a time stamp in another spelling) goes to
+`pos_events.classify`, which decides and says why. tests/unit/spark/test_event_batches.py checks that both
+reach the same verdict on generated payloads, mixed into one batch.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+
+from spark.jobs.pos_events import (
+    CLOCK_SKEW,
+    DETAIL,
+    KINDS,
+    MAX_PAYLOAD_BYTES,
+    PAYLOAD,
+    PRICE_FIELDS,
+    QUANTITY_RANGE,
+    REASON,
+    Rules,
+    classify,
+)  # fmt: skip
+from spark.schemas import RAW_SCHEMAS, TOPICS
+
+SMALLEST_RUN = 64  # a run Arrow refuses is halved down to this many records, which are left to `classify`
+# One bare object on one line (runs are read as newline-delimited JSON), and not two objects side by side.
+ONE_OBJECT = r"^\{[^\n\r]*\}$"
+TWO_OBJECTS = r"\}\s*\{"
+NOT_JSON = r"NaN|Infinity"  # Arrow reads these constants, even in fields it ignores; pos_events refuses them
+# The spelling of an instant the columns take (tills and the simulator send it); any other goes to classify.
+UTC_INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
+NOT_BLANK = "[0-9A-Za-z]"  # holds an ASCII letter or digit: not blank by any definition of whitespace
+ARROW_TYPES = {"string": "string", "int": "int32", "bigint": "int64", "double": "float64", "boolean": "bool_"}
+
+
+def output_columns(topic: str) -> list[tuple[str, str]]:
+    """Columns `classify_batches` returns: the RAW_* columns, where the event came from, and the verdict."""
+    source = [("kafka_partition", "int"), ("kafka_offset", "bigint"), (PAYLOAD, "string")]
+    return [*RAW_SCHEMAS[TOPICS[topic]], *source, (REASON, "string"), (DETAIL, "string")]
+
+
+def classify_batches(topic: str, rules: Rules, batches):
+    """Arrow batches of Kafka records (partition, offset, value) in; classified batches out, in that order."""
+    import numpy as np
+    import pyarrow as pa
+
+    schema = arrow_schema(output_columns(topic))
+    width = len(RAW_SCHEMAS[TOPICS[topic]])
+    for batch in batches:
+        values = batch.column("value")
+        accepted, fast = accept_columns(topic, rules, values)
+        rest = np.setdiff1d(np.arange(len(values)), accepted, assume_unique=True)
+        slow = _classify_each(topic, rules, values.take(rest).to_pylist(), schema)
+        fast += [pa.nulls(len(accepted), pa.string())] * 2  # no reason, no detail
+        verdict = [pa.concat_arrays([a, b]) for a, b in zip(fast, slow, strict=True)]
+        back = pa.array(np.argsort(np.concatenate([accepted, rest]), kind="stable"))  # to Kafka order
+        verdict = [column.take(back) for column in verdict]
+        source = [batch.column("partition").cast(pa.int32()), batch.column("offset").cast(pa.int64()),
+                  _texts(values)]  # fmt: skip
+        yield pa.RecordBatch.from_arrays([*verdict[:width], *source, *verdict[width:]], schema=schema)
+
+
+def accept_columns(topic: str, rules: Rules, values):
+    """(indices, typed RAW_* columns) of the records in `values` that the column path accepts, in order."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    asset = TOPICS[topic]
+    candidates = np.flatnonzero(_one_object(values))
+    lines = pc.binary_join_element_wise(values.take(candidates).cast(pa.string()), "\n", "")
+    runs = _read_runs(lines, asset, 0)
+    if not runs:
+        return np.array([], np.int64), [pa.array([], _arrow_type(kind)) for _, kind in RAW_SCHEMAS[asset]]
+    table = pa.concat_tables([table for _, table in runs])
+    read = candidates[np.concatenate([np.arange(first, first + t.num_rows) for first, t in runs])]
+    ok = pc.fill_null(_rules_hold(asset, rules, table), False)
+    columns = [column.combine_chunks() for column in table.filter(ok).columns]
+    return read[ok.to_numpy(zero_copy_only=False)], columns
+
+
+def _one_object(values):
+    """Mask of the values worth reading as columns: UTF-8, not oversized, one bare object on one line."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        texts = values.cast(pa.string())  # Arrow checks the bytes are UTF-8
+    except pa.ArrowInvalid:
+        return np.zeros(len(values), bool)  # rare: leave the whole batch to classify
+    small = pc.less_equal(pc.binary_length(values), MAX_PAYLOAD_BYTES)
+    shaped = pc.and_(
+        pc.match_substring_regex(texts, ONE_OBJECT),
+        pc.invert(pc.match_substring_regex(texts, f"{TWO_OBJECTS}|{NOT_JSON}")),
+    )
+    mask = pc.and_(small, shaped)
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+def _read_runs(lines, asset: str, first: int) -> list:
+    """[(first index, typed table)] for the runs of `lines` Arrow reads whole, halving the ones it refuses."""
+    table = _read(lines, asset)
+    if table is not None and table.num_rows == len(lines):
+        return [(first, table)]
+    if len(lines) <= SMALLEST_RUN:
+        return []
+    half = len(lines) // 2
+    return _read_runs(lines.slice(0, half), asset, first) + _read_runs(lines.slice(half), asset, first + half)
+
+
+def _read(lines, asset: str):
+    """`lines` (each a JSON text and a newline) as the RAW_* columns; None when Arrow refuses any of them."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    if len(lines) == 0:
+        return None
+    _, offsets, data = lines.buffers()  # a slice shares its parent's buffers: its texts are one byte range
+    start, end = np.frombuffer(offsets, np.int32)[[lines.offset, lines.offset + len(lines)]]
+    text = pa.BufferReader(data.slice(start, end - start))
+    columns = [(name, "string" if kind == "timestamp" else kind) for name, kind in RAW_SCHEMAS[asset]]
+    options = pj.ParseOptions(explicit_schema=arrow_schema(columns), unexpected_field_behavior="ignore")
+    try:
+        table = pj.read_json(text, read_options=pj.ReadOptions(use_threads=False), parse_options=options)
+        ts = table.column("ts")
+        instant = pc.if_else(pc.match_substring_regex(ts, UTC_INSTANT), ts, pa.scalar(None, pa.string()))
+        where = table.schema.get_field_index("ts")
+        return table.set_column(where, "ts", instant.cast(_arrow_type("timestamp")))
+    except (pa.ArrowException, ValueError):  # a mistyped field, bad JSON, an impossible date, bad UTF-8 ...
+        return None
+
+
+def _rules_hold(asset: str, rules: Rules, table):
+    """Per row: every rule of pos_events._parse holds (null where a value is missing)."""
+    import pyarrow.compute as pc
+
+    checks = [_typed_ok(table.column(name), kind) for name, kind in RAW_SCHEMAS[asset]]
+    if asset in KINDS:
+        checks.append(pc.is_in(table.column("kind"), value_set=_strings(KINDS[asset])))
+    if "quantity" in table.column_names:
+        checks.append(_quantity_ok(asset, table))
+    prices = [name for name in PRICE_FIELDS if name in table.column_names]
+    checks += [pc.greater_equal(table.column(name), 0.0) for name in prices]
+    if "discount" in table.column_names:
+        line_value = pc.multiply(table.column("unit_price"), table.column("quantity").cast("float64"))
+        discount = table.column("discount")
+        checks += [pc.greater_equal(discount, 0.0), pc.less_equal(discount, pc.add(line_value, 1e-9))]
+    now, ts = rules.now.astimezone(UTC).replace(tzinfo=None), table.column("ts")
+    oldest = now - timedelta(days=rules.retention_days)
+    checks += [pc.less_equal(ts, _instant(now + CLOCK_SKEW)), pc.greater_equal(ts, _instant(oldest))]
+    checks += [pc.is_in(table.column("store_id"), value_set=_strings(rules.stores)),
+               pc.is_in(table.column("sku"), value_set=_strings(rules.skus))]  # fmt: skip
+    held = checks[0]
+    for check in checks[1:]:
+        held = pc.and_(held, check)
+    return held
+
+
+def _typed_ok(column, kind: str):
+    import pyarrow.compute as pc
+
+    if kind == "string":
+        return pc.match_substring_regex(column, NOT_BLANK)
+    if kind == "double":  # never NaN or infinite here: NOT_JSON kept those records out
+        return pc.less(pc.abs(column), 1e12)
+    return pc.is_valid(column)
+
+
+def _quantity_ok(asset: str, table):
+    import pyarrow.compute as pc
+
+    quantity = table.column("quantity")
+    if asset in QUANTITY_RANGE:
+        low, high = QUANTITY_RANGE[asset]
+        return pc.and_(pc.greater_equal(quantity, low), pc.less_equal(quantity, high))
+    kind, held = table.column("kind"), None
+    for name in KINDS[asset]:
+        low, high = QUANTITY_RANGE[(asset, name)]
+        within = pc.and_(pc.greater_equal(quantity, low), pc.less_equal(quantity, high))
+        if name == "adjustment":  # a delta of 0 moves nothing: pos_events refuses it
+            within = pc.and_(within, pc.not_equal(quantity, 0))
+        case = pc.and_(pc.equal(kind, name), within)
+        held = case if held is None else pc.or_(held, case)
+    return held
+
+
+def _classify_each(topic: str, rules: Rules, values: list, schema) -> list:
+    """`classify` on each value: the RAW_* columns (null where bad), then reason and detail."""
+    import pyarrow as pa
+
+    width = len(RAW_SCHEMAS[TOPICS[topic]])
+    rows, reasons, details = [], [], []
+    for value in values:
+        verdict = classify(topic, value, rules)
+        rows.append((None,) * width if verdict.row is None else tuple(verdict.row.values()))  # schema order
+        reasons.append(verdict.reason)
+        details.append(verdict.detail or None)
+    by_field = zip(*rows, strict=True) if rows else [[]] * width
+    typed = [pa.array(column, schema.field(i).type) for i, column in enumerate(by_field)]
+    return [*typed, pa.array(reasons, pa.string()), pa.array(details, pa.string())]
+
+
+def _texts(values):
+    """The message values as text: at C speed when all are UTF-8, else each with its bad bytes replaced."""
+    import pyarrow as pa
+
+    try:
+        return values.cast(pa.string())
+    except pa.ArrowInvalid:
+        return pa.array([None if v is None else v.decode("utf-8", "replace") for v in values.to_pylist()])
+
+
+def arrow_schema(columns: list[tuple[str, str]]):
+    """A pyarrow schema for (name, Spark SQL type name) columns."""
+    import pyarrow as pa
+
+    return pa.schema([(name, _arrow_type(kind)) for name, kind in columns])
+
+
+def _arrow_type(kind: str):
+    import pyarrow as pa
+
+    return pa.timestamp("us", tz="UTC") if kind == "timestamp" else getattr(pa, ARROW_TYPES[kind])()
+
+
+def _strings(values):
+    import pyarrow as pa
+
+    return pa.array(sorted(values), pa.string())
+
+
+def _instant(naive_utc):
+    import pyarrow as pa
+
+    return pa.scalar(naive_utc, _arrow_type("timestamp"))
