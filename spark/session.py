@@ -40,8 +40,6 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.adaptive.enabled": "true",
-        # What a job caches here is small and short-lived: compressing it costs more CPU than it saves.
-        "spark.sql.inMemoryColumnarStorage.compressed": "false",
         "spark.driver.extraJavaOptions": "-Dlog4j2.level=WARN",
         # Python workers (applyInPandas) must run the virtualenv's interpreter, not whatever is on PATH.
         "spark.pyspark.python": sys.executable,

@@ -4,7 +4,7 @@ Nearly every record is a well-formed event. Arrow's JSON reader types a run of t
 of `pos_events` are checked on whole columns. That path only ever *accepts*: a record it cannot vouch for (not
 one bare JSON object, in a run Arrow refuses, outside a rule, a time stamp in another spelling) goes to
 `pos_events.classify`, which decides and says why. tests/unit/spark/test_event_batches.py checks that both
-reach the same verdict on generated payloads, mixed into one batch.
+reach the same verdict at every edge of every rule, and on generated batches.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from spark.jobs.pos_events import (
     REASON,
     Rules,
     classify,
-)  # fmt: skip
+)
 from spark.schemas import RAW_SCHEMAS, TOPICS
 
 SMALLEST_RUN = 64  # a run Arrow refuses is halved down to this many records, which are left to `classify`
