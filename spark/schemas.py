@@ -113,6 +113,23 @@ QUARANTINE = [
 ]
 
 
+ARROW_TYPES = {"string": "string", "int": "int32", "bigint": "int64", "double": "float64", "boolean": "bool_"}
+
+
+def arrow_type(kind: str):
+    """The pyarrow type of a Spark SQL type name (timestamps in UTC, as Spark's session time zone)."""
+    import pyarrow as pa
+
+    return pa.timestamp("us", tz="UTC") if kind == "timestamp" else getattr(pa, ARROW_TYPES[kind])()
+
+
+def arrow_schema(columns: list[tuple[str, str]]):
+    """A pyarrow schema from a column list (pyarrow imported only here)."""
+    import pyarrow as pa
+
+    return pa.schema([(name, arrow_type(kind)) for name, kind in columns])
+
+
 def spark_schema(columns: list[tuple[str, str]]):
     """A pyspark StructType from a column list (pyspark imported only here)."""
     from pyspark.sql.types import StructType

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from infra.settings import Settings
 from infra.simulator.events import EncodedDay
-from spark.schemas import RAW_SCHEMAS, TOPICS
+from spark.schemas import RAW_SCHEMAS, TOPICS, arrow_schema
 
 RAW_PATHS = {
     "raw_sales": "raw/sales",
@@ -56,9 +56,7 @@ def _parse(asset: str, values: list[bytes], first_offset: int):
     import pyarrow as pa
     import pyarrow.json as pj
 
-    types = {"string": pa.string(), "int": pa.int32(), "double": pa.float64(), "boolean": pa.bool_(),
-             "timestamp": pa.timestamp("us", tz="UTC")}  # fmt: skip
-    schema = pa.schema([(name, types[kind]) for name, kind in RAW_SCHEMAS[asset]])
+    schema = arrow_schema(RAW_SCHEMAS[asset])
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
     table = pj.read_json(io.BytesIO(b"\n".join(values)), parse_options=options)
     offsets = pa.array(range(first_offset, first_offset + len(values)), pa.int64())

@@ -23,7 +23,7 @@ from spark.jobs.pos_events import (
     Rules,
     classify,
 )
-from spark.schemas import RAW_SCHEMAS, TOPICS
+from spark.schemas import RAW_SCHEMAS, TOPICS, arrow_schema, arrow_type
 
 SMALLEST_RUN = 64  # a run Arrow refuses is halved down to this many records, which are left to `classify`
 # One bare object on one line (runs are read as newline-delimited JSON), and not two objects side by side.
@@ -33,7 +33,6 @@ NOT_JSON = r"NaN|Infinity"  # Arrow reads these constants, even in fields it ign
 # The spelling of an instant the columns take (tills and the simulator send it); any other goes to classify.
 UTC_INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
 NOT_BLANK = "[0-9A-Za-z]"  # holds an ASCII letter or digit: not blank by any definition of whitespace
-ARROW_TYPES = {"string": "string", "int": "int32", "bigint": "int64", "double": "float64", "boolean": "bool_"}
 
 
 def output_columns(topic: str) -> list[tuple[str, str]]:
@@ -70,11 +69,15 @@ def accept_columns(topic: str, rules: Rules, values):
     import pyarrow.compute as pc
 
     asset = TOPICS[topic]
-    candidates = np.flatnonzero(_one_object(values))
-    lines = pc.binary_join_element_wise(values.take(candidates).cast(pa.string()), "\n", "")
+    try:
+        texts = values.cast(pa.string())  # Arrow checks the bytes are UTF-8
+    except pa.ArrowInvalid:
+        texts = pa.nulls(len(values), pa.string())  # rare: leave the whole batch to classify
+    candidates = np.flatnonzero(_one_object(values, texts))
+    lines = pc.binary_join_element_wise(texts.take(candidates), "\n", "")
     runs = _read_runs(lines, asset, 0)
     if not runs:
-        return np.array([], np.int64), [pa.array([], _arrow_type(kind)) for _, kind in RAW_SCHEMAS[asset]]
+        return np.array([], np.int64), [pa.array([], arrow_type(kind)) for _, kind in RAW_SCHEMAS[asset]]
     table = pa.concat_tables([table for _, table in runs])
     read = candidates[np.concatenate([np.arange(first, first + t.num_rows) for first, t in runs])]
     ok = pc.fill_null(_rules_hold(asset, rules, table), False)
@@ -82,16 +85,10 @@ def accept_columns(topic: str, rules: Rules, values):
     return read[ok.to_numpy(zero_copy_only=False)], columns
 
 
-def _one_object(values):
+def _one_object(values, texts):
     """Mask of the values worth reading as columns: UTF-8, not oversized, one bare object on one line."""
-    import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:
-        texts = values.cast(pa.string())  # Arrow checks the bytes are UTF-8
-    except pa.ArrowInvalid:
-        return np.zeros(len(values), bool)  # rare: leave the whole batch to classify
     small = pc.less_equal(pc.binary_length(values), MAX_PAYLOAD_BYTES)
     shaped = pc.and_(
         pc.match_substring_regex(texts, ONE_OBJECT),
@@ -131,7 +128,7 @@ def _read(lines, asset: str):
         ts = table.column("ts")
         instant = pc.if_else(pc.match_substring_regex(ts, UTC_INSTANT), ts, pa.scalar(None, pa.string()))
         where = table.schema.get_field_index("ts")
-        return table.set_column(where, "ts", instant.cast(_arrow_type("timestamp")))
+        return table.set_column(where, "ts", instant.cast(arrow_type("timestamp")))
     except (pa.ArrowException, ValueError):  # a mistyped field, bad JSON, an impossible date, bad UTF-8 ...
         return None
 
@@ -216,19 +213,6 @@ def _texts(values):
         return pa.array([None if v is None else v.decode("utf-8", "replace") for v in values.to_pylist()])
 
 
-def arrow_schema(columns: list[tuple[str, str]]):
-    """A pyarrow schema for (name, Spark SQL type name) columns."""
-    import pyarrow as pa
-
-    return pa.schema([(name, _arrow_type(kind)) for name, kind in columns])
-
-
-def _arrow_type(kind: str):
-    import pyarrow as pa
-
-    return pa.timestamp("us", tz="UTC") if kind == "timestamp" else getattr(pa, ARROW_TYPES[kind])()
-
-
 def _strings(values):
     import pyarrow as pa
 
@@ -238,4 +222,4 @@ def _strings(values):
 def _instant(naive_utc):
     import pyarrow as pa
 
-    return pa.scalar(naive_utc, _arrow_type("timestamp"))
+    return pa.scalar(naive_utc, arrow_type("timestamp"))

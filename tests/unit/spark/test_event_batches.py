@@ -15,10 +15,7 @@ from infra.simulator.events import TEMPLATES
 from spark.jobs import event_batches, pos_events
 from spark.jobs.pos_events import Rules, classify
 from spark.schemas import RAW_INVENTORY_UPDATES, RAW_PRICE_CHANGES, RAW_RECEIPTS, RAW_SALES, TOPICS
-
-NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
-RULES = Rules(frozenset({"S001", "S002"}), frozenset({"SKU00001", "SKU00002"}), NOW, 400)
-TS = NOW - timedelta(days=3)
+from tests.unit.spark.test_pos_events import RULES, TS, json_values
 
 
 def till_event(topic: str, n: int, ts: datetime = TS) -> bytes:
@@ -85,11 +82,6 @@ def test_every_injected_fault_gets_its_reason_in_a_batch():
     assert reasons[:100] == reasons[100 + len(cases) :] == [None] * 100
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=8,
-)
 # Values at the edge of each rule (RULES: now 2026-06-01T12:00Z, 5 min of clock skew, 400 days kept).
 EDGES = {
     "quantity": [0, -1, 1, 999, 1000, 1001, 99_999, 100_000, 100_001, -10_000, -10_001, 10_000, 10_001,
