@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spark.schemas import DIM_PRODUCTS, DIM_STORES, DIM_SUPPLIERS
+from spark.schemas import DIM_PRODUCTS, DIM_STORES, DIM_SUPPLIERS, arrow_type
 
 CITIES = (
     ("Leeds", "North"), ("York", "North"), ("Newcastle", "North"), ("Manchester", "North West"),
@@ -149,10 +149,8 @@ def dimension_tables(chain: Chain) -> dict[str, object]:
     """The three reference dimensions as pyarrow tables, columns and types as in spark/schemas.py."""
     import pyarrow as pa
 
-    types = {"string": pa.string(), "int": pa.int32(), "double": pa.float64()}
-
     def table(columns: dict[str, np.ndarray], contract: list[tuple[str, str]]):
-        return pa.table({name: pa.array(columns[name].tolist(), types[kind]) for name, kind in contract})
+        return pa.table({name: pa.array(columns[name].tolist(), arrow_type(kind)) for name, kind in contract})
 
     return {
         "stores": table(chain.stores, DIM_STORES),
