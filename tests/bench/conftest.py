@@ -30,20 +30,35 @@ def shared_data(request) -> Path:
     return path
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False).stdout.strip()
+
+
+def tree_is_clean() -> bool:
+    """True when no tracked or untracked file differs from HEAD (results files themselves excepted)."""
+    changed = [line for line in _git("status", "--porcelain").splitlines() if "tests/bench/results/" not in line]
+    return not changed
+
+
 def write_results(benchmark: str, figures: dict[str, float]) -> Path:
-    """Write tests/bench/results/<benchmark>.json in the project's shape and return its path."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
-    ).stdout.strip()
+    """Write tests/bench/results/<benchmark>.json in the project's shape and return its path.
+
+    Figures describe the code of one commit, so they are only published from a clean tree and stamped with
+    HEAD. From a dirty tree the same payload goes to `<benchmark>.json.tmp` (ignored by git) for a
+    development run, and the run says so.
+    """
+    clean = tree_is_clean()
     payload = {
         "benchmark": benchmark,
-        "commit": commit or "unknown",
+        "commit": (_git("rev-parse", "--short", "HEAD") or "unknown") + ("" if clean else "-dirty"),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "figures": {name: float(value) for name, value in figures.items()},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{benchmark}.json"
+    path = RESULTS / (f"{benchmark}.json" if clean else f"{benchmark}.json.tmp")
     path.write_text(json.dumps(payload, indent=2) + "\n")
+    if not clean:
+        print(f"\n[bench] the tree is dirty: {benchmark} figures written to {path.name}, not published")
     return path
 
 
