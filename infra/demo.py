@@ -29,7 +29,7 @@ def demo(
     settings, started = get_settings(), time.perf_counter()
     _step("services", "starting the Kafka broker and MinIO")
     services.start_all(settings)
-    _step("warehouse", f"migrating {settings.clickhouse_url or settings.chdb_path}")
+    _step("warehouse", f"migrating {settings.warehouse_label}")
     migrate(Warehouse(settings))
     _step("simulate", f"{stores} stores x {skus} SKUs x {days} days of POS events into Kafka")
     _simulate_once(settings, stores, skus, days, seed)
@@ -134,7 +134,7 @@ def _outputs(settings, report_path, seconds: float) -> None:
     alerts = messages_on(settings, RESTOCK_ALERTS_TOPIC) if settings.alerts_to_kafka else 0
     lines = [
         f"lake:       {settings.lake}",
-        f"warehouse:  {settings.clickhouse_url or settings.chdb_path} "
+        f"warehouse:  {settings.warehouse_label} "
         f"(database {settings.warehouse_database})",
         "            shelfwise warehouse query 'SELECT * FROM fact_ml_predictions LIMIT 10'",
         f"lineage:    {lineage}",

@@ -21,7 +21,7 @@ class LiveStockStream(LocalService):
 
     @property
     def address(self) -> str:
-        return f"inventory_live in {self.settings.clickhouse_url or self.settings.chdb_path}"
+        return f"inventory_live in {self.settings.warehouse_label}"
 
     @property
     def ports(self) -> dict[str, int]:

@@ -35,11 +35,14 @@ def minio_binary(settings: Settings) -> Path:
 
 def ensure_secret(settings: Settings) -> str:
     """The MinIO root password: SHELFWISE_S3_SECRET_KEY, else one generated once into a mode-600 file."""
-    if settings.s3_secret:
-        return settings.s3_secret
+    if settings.s3_secret_key.get_secret_value():
+        return settings.s3_secret_key.get_secret_value()
     secret_file = settings.minio_secret_file
+    if secret_file.exists():
+        secret_file.chmod(0o600)  # a file restored or copied with a looser mode is made private again
+        return settings.s3_secret
     secret_file.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as out:
         out.write(secrets.token_urlsafe(24) + "\n")
     return settings.s3_secret

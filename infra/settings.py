@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +75,13 @@ class Settings(BaseSettings):
         return url.rstrip("/")
 
     @property
+    def warehouse_label(self) -> str:
+        """Where the warehouse is, fit to print: the server URL with its password masked, or the chdb path."""
+        if not self.clickhouse_url:
+            return str(self.chdb_path)
+        return redact_url(self.clickhouse_url)
+
+    @property
     def lake_kind(self) -> Literal["file", "s3"]:
         return "s3" if self.lake.startswith("s3://") else "file"
 
@@ -119,6 +127,17 @@ class Settings(BaseSettings):
             choices = getattr(field.validation_alias, "choices", None)
             env[choices[0] if choices else f"SHELFWISE_{name.upper()}"] = str(value)
         return env
+
+
+def redact_url(url: str) -> str:
+    """`url` with the password of its user-info replaced by ***, so it can be logged or printed."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 @lru_cache(maxsize=1)

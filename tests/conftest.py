@@ -6,6 +6,7 @@ the developer's environment or running services say. The jar and binary cache (S
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -76,3 +77,28 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield settings
     finally:
         local_services.stop_all(settings)
+
+
+# The one tier allowed to skip is the ClickHouse-server tier, and only where CLICKHOUSE_URL is unset.
+# Any other skip (a missing binary, an import turned into a skip) hides a broken install: it fails the run.
+_unexpected_skips: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    allowed = "clickhouse_server" in report.keywords and not os.environ.get("CLICKHOUSE_URL")
+    if not allowed:
+        _unexpected_skips.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _unexpected_skips and session.config.getoption("-m", "") != "bench" and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _unexpected_skips and terminalreporter.config.getoption("-m", "") != "bench":
+        terminalreporter.section("unexpected skips (only the ClickHouse-server tier may skip)", red=True)
+        for nodeid in _unexpected_skips:
+            terminalreporter.line(nodeid)
