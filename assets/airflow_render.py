@@ -91,8 +91,9 @@ def render_dags(graph: AssetGraph, config: RenderConfig) -> dict[str, DAG]:
 
 
 BACKFILL_PARAMS = {
-    "date_from": Param(None, type=["null", "string"], description="first day to build (YYYY-MM-DD)"),
-    "date_to": Param(None, type=["null", "string"], description="last day to build (YYYY-MM-DD)"),
+    # format "date" makes Airflow refuse a trigger with '2026-3-1', which would select nothing
+    "date_from": Param(None, type=["null", "string"], format="date", description="first day (YYYY-MM-DD)"),
+    "date_to": Param(None, type=["null", "string"], format="date", description="last day (YYYY-MM-DD)"),
     "force": Param(False, type="boolean", description="rebuild the range even where fresh"),
 }
 

@@ -15,6 +15,16 @@ FromOpt = Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD) of the range.")]
 
 
+def _selection(*args, **kwargs):
+    """A runner Selection; a malformed day or an empty range is a usage error, not a traceback."""
+    from assets.runner import Selection
+
+    try:
+        return Selection(*args, **kwargs)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 def _runner():
     from assets.definitions import load_graph
     from assets.runner import Runner
@@ -30,25 +40,20 @@ def plan(assets: AssetArgs = None, date_from: FromOpt = None, date_to: ToOpt = N
          force: bool = False, downstream: bool = False) -> None:
     """Print what a materialization would build and why, without running anything."""
     from assets.reporting import plan_table
-    from assets.runner import Selection
 
-    selection = Selection(tuple(assets or ()), date_from, date_to, force, downstream)
+    selection = _selection(tuple(assets or ()), date_from, date_to, force, downstream)
     console.print(plan_table(_runner().plan(selection), only_changes=True))
 
 
 def materialize(assets: AssetArgs = None, date_from: FromOpt = None, date_to: ToOpt = None,
                 force: bool = False, downstream: bool = False) -> None:
     """Build every stale partition (in dependency order), gate it and record it."""
-    from assets.runner import Selection
-
-    _materialize(Selection(tuple(assets or ()), date_from, date_to, force, downstream))
+    _materialize(_selection(tuple(assets or ()), date_from, date_to, force, downstream))
 
 
 def backfill(asset: str, date_from: FromOpt = None, date_to: ToOpt = None) -> None:
     """Rebuild ASSET over a day range, then everything downstream that turns stale."""
-    from assets.runner import Selection
-
-    _materialize(Selection((asset,), date_from, date_to, force=True, downstream=True))
+    _materialize(_selection((asset,), date_from, date_to, force=True, downstream=True))
 
 
 def _materialize(selection) -> None:

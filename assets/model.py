@@ -15,6 +15,20 @@ def parse_day(key: str) -> date:
     return date.fromisoformat(key)
 
 
+def checked_day(text: str, what: str = "day") -> str:
+    """`text` if it is a calendar day written YYYY-MM-DD, else a ValueError naming `what` and the form.
+
+    Partition keys are compared as strings, so '2026-3-1' would silently select nothing: refuse it.
+    """
+    well_formed = len(text) == 10 and text[4] == "-" and text[7] == "-" and text.replace("-", "").isdigit()
+    try:
+        if well_formed and date.fromisoformat(text).isoformat() == text:
+            return text
+    except ValueError:
+        pass
+    raise ValueError(f"{what} {text!r} is not a calendar day written YYYY-MM-DD (e.g. 2026-03-01)")
+
+
 def day_key(d: date) -> str:
     return d.isoformat()
 

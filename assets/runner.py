@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from assets.graph import AssetGraph
-from assets.model import AssetSpec, PreviousDay
+from assets.model import AssetSpec, PreviousDay, checked_day
 from assets.records import Latest, MaterializationStore, Record
 from assets.versions import (
     AssetPlan,
@@ -46,6 +46,13 @@ class Selection:
     date_to: str | None = None
     force: bool = False
     downstream: bool = False
+
+    def __post_init__(self) -> None:
+        for what, day in (("--from / date_from", self.date_from), ("--to / date_to", self.date_to)):
+            if day is not None:
+                checked_day(day, what)
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"empty range: {self.date_from} is after {self.date_to}")
 
     def resolve(self, graph: AssetGraph) -> tuple[set[str], set[str]]:
         """(assets the run may build, assets the range and force apply to)."""

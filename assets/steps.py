@@ -17,6 +17,7 @@ from typing import Literal
 
 from assets.event_extra import event_extra
 from assets.graph import AssetGraph
+from assets.model import checked_day
 from assets.records import Record
 from assets.runner import Runner, Selection, rejected_partitions, run_job
 from assets.versions import AssetPlan, PartitionPlan, compress_keys, plan_source
@@ -129,8 +130,11 @@ def build(
 
 
 def parse_partitions(text: str) -> tuple[str, ...]:
-    """'2026-01-01,2026-01-02' -> sorted keys; '' -> () (a source ingests, it is not handed partitions)."""
-    return tuple(sorted(k.strip() for k in text.split(",") if k.strip()))
+    """'2026-01-01,2026-01-02' -> sorted keys; '' -> () (a source ingests, it is not handed partitions).
+
+    Every key must be a day (YYYY-MM-DD): keys become lake paths and SQL partition values.
+    """
+    return tuple(sorted(checked_day(k.strip(), "partition key") for k in text.split(",") if k.strip()))
 
 
 # --- gate ---------------------------------------------------------------------------------------------------
