@@ -5,11 +5,16 @@ of `pos_events` are checked on whole columns. That path only ever *accepts*: a r
 one bare JSON object, in a run Arrow refuses, outside a rule, a time stamp in another spelling) goes to
 `pos_events.classify`, which decides and says why. tests/unit/spark/test_event_batches.py checks that both
 reach the same verdict at every edge of every rule, and on generated batches.
+
+Classification is total: an exception in the column path leaves its batch to `classify`, and a row `classify`
+accepts whose values still do not convert to the Arrow types is quarantined as `unrepresentable` on its own.
+Every record comes out once, as a writable row or with a reason (tests/unit/spark/test_ingest_fuzz.py and
+tests/fuzz/ check it through the Parquet write).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from spark.jobs.pos_events import (
     CLOCK_SKEW,
@@ -20,7 +25,9 @@ from spark.jobs.pos_events import (
     PRICE_FIELDS,
     QUANTITY_RANGE,
     REASON,
+    UNREPRESENTABLE,
     Rules,
+    Verdict,
     classify,
 )
 from spark.schemas import RAW_SCHEMAS, TOPICS, arrow_schema, arrow_type
@@ -50,7 +57,7 @@ def classify_batches(topic: str, rules: Rules, batches):
     width = len(RAW_SCHEMAS[TOPICS[topic]])
     for batch in batches:
         values = batch.column("value")
-        accepted, fast = accept_columns(topic, rules, values)
+        accepted, fast = _accept_or_none(topic, rules, values)
         rest = np.setdiff1d(np.arange(len(values)), accepted, assume_unique=True)
         slow = _classify_each(topic, rules, values.take(rest).to_pylist(), schema)
         fast += [pa.nulls(len(accepted), pa.string())] * 2  # no reason, no detail
@@ -60,6 +67,21 @@ def classify_batches(topic: str, rules: Rules, batches):
         source = [batch.column("partition").cast(pa.int32()), batch.column("offset").cast(pa.int64()),
                   _texts(values)]  # fmt: skip
         yield pa.RecordBatch.from_arrays([*verdict[:width], *source, *verdict[width:]], schema=schema)
+
+
+def _accept_or_none(topic: str, rules: Rules, values):
+    """accept_columns, or nothing accepted when it fails: a gap in the column path only costs speed."""
+    try:
+        return accept_columns(topic, rules, values)
+    except Exception:  # noqa: BLE001 - classify decides every record of the batch instead, and says why
+        return _none_accepted(TOPICS[topic])
+
+
+def _none_accepted(asset: str):
+    import numpy as np
+    import pyarrow as pa
+
+    return np.array([], np.int64), [pa.array([], arrow_type(kind)) for _, kind in RAW_SCHEMAS[asset]]
 
 
 def accept_columns(topic: str, rules: Rules, values):
@@ -77,7 +99,7 @@ def accept_columns(topic: str, rules: Rules, values):
     lines = pc.binary_join_element_wise(texts.take(candidates), "\n", "")
     runs = _read_runs(lines, asset, 0)
     if not runs:
-        return np.array([], np.int64), [pa.array([], arrow_type(kind)) for _, kind in RAW_SCHEMAS[asset]]
+        return _none_accepted(asset)
     table = pa.concat_tables([table for _, table in runs])
     read = candidates[np.concatenate([np.arange(first, first + t.num_rows) for first, t in runs])]
     ok = pc.fill_null(_rules_hold(asset, rules, table), False)
@@ -122,13 +144,17 @@ def _read(lines, asset: str):
     start, end = np.frombuffer(offsets, np.int32)[[lines.offset, lines.offset + len(lines)]]
     text = pa.BufferReader(data.slice(start, end - start))
     columns = [(name, "string" if kind == "timestamp" else kind) for name, kind in RAW_SCHEMAS[asset]]
-    options = pj.ParseOptions(explicit_schema=arrow_schema(columns), unexpected_field_behavior="ignore")
+    # "error": an unknown field (and so a repeated one, which readers resolve differently) goes to classify
+    options = pj.ParseOptions(explicit_schema=arrow_schema(columns), unexpected_field_behavior="error")
     try:
         table = pj.read_json(text, read_options=pj.ReadOptions(use_threads=False), parse_options=options)
         ts = table.column("ts")
         instant = pc.if_else(pc.match_substring_regex(ts, UTC_INSTANT), ts, pa.scalar(None, pa.string()))
         where = table.schema.get_field_index("ts")
-        return table.set_column(where, "ts", instant.cast(arrow_type("timestamp")))
+        table = table.set_column(where, "ts", instant.cast(arrow_type("timestamp")))
+        for name in [name for name, kind in columns if kind == "double"]:  # as classify: -0.0 stored as 0.0
+            table = table.set_column(table.schema.get_field_index(name), name, pc.add(table[name], 0.0))
+        return table
     except (pa.ArrowException, ValueError):  # a mistyped field, bad JSON, an impossible date, bad UTF-8 ...
         return None
 
@@ -166,6 +192,10 @@ def _typed_ok(column, kind: str):
         return pc.match_substring_regex(column, NOT_BLANK)
     if kind == "double":  # never NaN or infinite here: NOT_JSON kept those records out
         return pc.less(pc.abs(column), 1e12)
+    if kind == "timestamp":  # an instant Python's datetime holds (classify parses with it; readers too)
+        return pc.and_(
+            pc.greater_equal(column, _instant(datetime.min)), pc.less_equal(column, _instant(datetime.max))
+        )
     return pc.is_valid(column)
 
 
@@ -192,25 +222,42 @@ def _classify_each(topic: str, rules: Rules, values: list, schema) -> list:
     import pyarrow as pa
 
     width = len(RAW_SCHEMAS[TOPICS[topic]])
-    rows, reasons, details = [], [], []
-    for value in values:
-        verdict = classify(topic, value, rules)
-        rows.append((None,) * width if verdict.row is None else tuple(verdict.row.values()))  # schema order
-        reasons.append(verdict.reason)
-        details.append(verdict.detail or None)
+    verdicts = [classify(topic, value, rules) for value in values]
+    try:
+        typed = _typed_columns(verdicts, schema, width)
+    except Exception:  # noqa: BLE001 - find the rows that do not convert; only they are quarantined
+        verdicts = [_convertible(verdict, schema, width) for verdict in verdicts]
+        typed = _typed_columns(verdicts, schema, width)
+    reasons = pa.array([v.reason for v in verdicts], pa.string())
+    return [*typed, reasons, pa.array([v.detail or None for v in verdicts], pa.string())]
+
+
+def _typed_columns(verdicts: list[Verdict], schema, width: int) -> list:
+    import pyarrow as pa
+
+    rows = [(None,) * width if v.row is None else tuple(v.row.values()) for v in verdicts]  # schema order
     by_field = zip(*rows, strict=True) if rows else [[]] * width
-    typed = [pa.array(column, schema.field(i).type) for i, column in enumerate(by_field)]
-    return [*typed, pa.array(reasons, pa.string()), pa.array(details, pa.string())]
+    return [pa.array(column, schema.field(i).type) for i, column in enumerate(by_field)]
+
+
+def _convertible(verdict: Verdict, schema, width: int) -> Verdict:
+    """The verdict, or `unrepresentable` when its row does not convert to the Arrow types."""
+    try:
+        _typed_columns([verdict], schema, width)
+        return verdict
+    except Exception as error:  # noqa: BLE001 - any failure to convert is this record's, not the batch's
+        return Verdict(None, UNREPRESENTABLE, f"{type(error).__name__}: {error}"[:500])
 
 
 def _texts(values):
-    """The message values as text: at C speed when all are UTF-8, else each with its bad bytes replaced."""
+    """The message values as text: at C speed when all are UTF-8, else each bad byte kept as `\\xNN`."""
     import pyarrow as pa
 
     try:
         return values.cast(pa.string())
     except pa.ArrowInvalid:
-        return pa.array([None if v is None else v.decode("utf-8", "replace") for v in values.to_pylist()])
+        texts = [None if v is None else v.decode("utf-8", "backslashreplace") for v in values.to_pylist()]
+        return pa.array(texts, pa.string())
 
 
 def _strings(values):

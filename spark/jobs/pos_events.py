@@ -3,12 +3,18 @@
 `classify` turns one Kafka message value into either a typed row (the RAW_* columns of spark/schemas.py) or
 a reason code with a detail. The ingest job checks the same rules on whole Arrow columns first
 (spark/jobs/event_batches.py) and hands `classify` every record that path does not accept.
+
+Only JSON that every reader reads the same way is accepted (docs/ingestion.md): UTF-8 without a BOM, no key
+twice in an object, no lone surrogate escape, at most MAX_DEPTH levels deep, no NaN or Infinity. Python's
+json, Arrow's reader and Spark's Jackson each resolve those differently (last key wins, an error, U+FFFD, a
+recursion limit that depends on the caller's stack), so they are quarantined as `ambiguous_json`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,12 +38,15 @@ FUTURE_TIMESTAMP = "future_timestamp"
 EXPIRED_TIMESTAMP = "expired_timestamp"
 UNKNOWN_STORE = "unknown_store"
 UNKNOWN_SKU = "unknown_sku"
+AMBIGUOUS = "ambiguous_json"  # well-formed, but JSON readers disagree on what it says
+UNREPRESENTABLE = "unrepresentable"  # passed the rules, yet its values do not convert to the Arrow types
 DUPLICATE_CONFLICT = "duplicate_conflict"  # decided by the job, against rows already seen
 REASONS = (
     OVERSIZED, UNPARSEABLE, NOT_AN_OBJECT, MISSING_FIELD, WRONG_TYPE, UNKNOWN_KIND, QUANTITY_NOT_POSITIVE,
     ABSURD_QUANTITY, NEGATIVE_PRICE, BAD_DISCOUNT, BAD_TIMESTAMP, FUTURE_TIMESTAMP, EXPIRED_TIMESTAMP,
-    UNKNOWN_STORE, UNKNOWN_SKU, DUPLICATE_CONFLICT,
+    UNKNOWN_STORE, UNKNOWN_SKU, AMBIGUOUS, UNREPRESENTABLE, DUPLICATE_CONFLICT,
 )  # fmt: skip
+MAX_DEPTH = 32  # nesting levels; an event is flat, and Python's own limit moves with the caller's stack
 
 KINDS = {"raw_sales": ("sale", "return"), "raw_inventory_updates": ("count", "adjustment")}
 # (smallest allowed, largest allowed) quantity per asset and kind
@@ -85,7 +94,7 @@ def classify(topic: str, payload: bytes | str | None, rules: Rules) -> Verdict:
     except _Bad as bad:
         return Verdict(None, bad.reason, bad.detail[:500])
     except Exception as error:  # a rule with a gap must not lose the event: quarantine it, say why
-        return Verdict(None, UNPARSEABLE, f"unexpected {type(error).__name__}: {error}"[:500])
+        return Verdict(None, UNREPRESENTABLE, f"{type(error).__name__}: {error}"[:500])
 
 
 def _parse(asset: str, payload: bytes | str | None, rules: Rules) -> dict:
@@ -108,19 +117,22 @@ def _parse(asset: str, payload: bytes | str | None, rules: Rules) -> dict:
 def _document(payload: bytes | str | None) -> dict:
     if payload is None:
         raise _Bad(UNPARSEABLE, "empty message value")
-    size = len(payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload)
-    if size > MAX_PAYLOAD_BYTES:
-        raise _Bad(OVERSIZED, f"{size} bytes > {MAX_PAYLOAD_BYTES}")
+    raw = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise _Bad(OVERSIZED, f"{len(raw)} bytes > {MAX_PAYLOAD_BYTES}")
     try:
-        # json.loads(payload, parse_constant=...) step by step, with one decoder for every event
-        if isinstance(payload, str):
-            if payload.startswith("\ufeff"):
-                raise ValueError("Unexpected UTF-8 BOM (decode using utf-8-sig)")
-            document = _DECODER.decode(payload)
-        else:
-            document = _DECODER.decode(payload.decode(json.detect_encoding(payload), "surrogatepass"))
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        text = raw.decode("utf-8")  # strictly: no UTF-16/32, no encoded surrogates, no overlong forms
+    except UnicodeDecodeError as error:
+        raise _Bad(UNPARSEABLE, f"not UTF-8: {error}") from None
+    if text.startswith("\ufeff"):
+        raise _Bad(UNPARSEABLE, "starts with a UTF-8 byte order mark")
+    _check_depth(text)
+    try:
+        document = _DECODER.decode(text)
+    except (ValueError, RecursionError) as error:
         raise _Bad(UNPARSEABLE, str(error)) from None
+    if _SURROGATE_ESCAPE.search(text):
+        _check_no_lone_surrogate(document)
     if not isinstance(document, dict):
         raise _Bad(NOT_AN_OBJECT, f"a JSON {type(document).__name__}, not an object")
     return document
@@ -130,7 +142,38 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+def _no_repeated_key(pairs: list) -> dict:
+    document = dict(pairs)
+    if len(document) < len(pairs):
+        repeated = next(key for n, (key, _) in enumerate(pairs) if key in dict(pairs[:n]))
+        raise _Bad(AMBIGUOUS, f"key {repeated[:40]!r} occurs twice in one object (readers keep either one)")
+    return document
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH (counted outside strings; cheap unless brackets abound)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_STRING.sub('""', text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise _Bad(AMBIGUOUS, f"nested {deepest} levels deep (more than {MAX_DEPTH})")
+
+
+def _check_no_lone_surrogate(document) -> None:
+    """A \\uD800-\\uDFFF escape without its pair decodes to no character: Arrow refuses it, others guess."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise _Bad(AMBIGUOUS, f"a lone surrogate escape ({error.reason})") from None
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, object_pairs_hook=_no_repeated_key)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 def _typed(name: str, kind: str, value):
@@ -142,7 +185,7 @@ def _typed(name: str, kind: str, value):
         ok = type(value) is int and -(2**31) <= value < 2**31
     elif kind == "double":
         ok = type(value) in (int, float) and math.isfinite(value) and abs(value) < 1e12
-        value = float(value) if ok else value
+        value = float(value) + 0.0 if ok else value  # + 0.0: a negative zero is stored as zero
     elif kind == "boolean":
         ok = type(value) is bool
     else:  # timestamp
