@@ -150,22 +150,25 @@ def plan_derived(
     """Plan every partition of a derived asset, in key order (so a previous-day input is known first)."""
     available = {u.asset: state.available(u.asset) for u in spec.upstream if u.asset != spec.name}
     partitions = []
-    for key in derived_partitions(graph, spec.name, available):
+    keys = derived_partitions(graph, spec.name, available)
+    for key in keys:
         available[spec.name] = state.available(spec.name)
-        plan = _plan_partition(graph, spec, key, available, state, latest, code_version, force(key))
+        plan = _plan_partition(graph, spec, key, available, state, latest, code_version, force(key), keys[0])
         partitions.append(plan)
         if plan.status != "waiting":
             state.set(spec.name, key, plan.data_version)
     return AssetPlan(spec.name, code_version, partitions)
 
 
-def _plan_partition(graph, spec, key, available, state, latest, code_version, forced) -> PartitionPlan:
+def _plan_partition(
+    graph, spec, key, available, state, latest, code_version, forced, series_start
+) -> PartitionPlan:
     inputs: InputVersions = {}
     for up in spec.upstream:
         keys = input_keys(spec, up, key, available.get(up.asset, []))
         if key in state.rejected.get(up.asset, ()) and isinstance(up.mapping, SameDay):
             return PartitionPlan(key, "waiting", f"{up.asset} {key} was rejected by its gate", "")
-        if not keys and not may_be_empty(graph, spec, up):
+        if not keys and not may_be_empty(graph, spec, up, key == series_start):
             return PartitionPlan(key, "waiting", f"no {up.asset} partition for it yet", "")
         inputs[up.asset] = {k: state.versions[up.asset][k] for k in keys}
     version = derived_version(spec.name, key, code_version, inputs)
@@ -182,12 +185,14 @@ def _plan_partition(graph, spec, key, available, state, latest, code_version, fo
     return PartitionPlan(key, "fresh", "", record.data_version, inputs)
 
 
-def may_be_empty(graph: AssetGraph, spec: AssetSpec, up) -> bool:
-    """Inputs a partition may build without: its own previous day (the first day of a ledger), a source's
-    day without events (no delivery that day: the day appears, and turns the partition stale, if events
-    arrive), and the latest model before the day (the job falls back to a labelled baseline)."""
+def may_be_empty(graph: AssetGraph, spec: AssetSpec, up, first_of_series: bool) -> bool:
+    """Inputs a partition may build without: its own previous day on the first day of the series only (a
+    later day without it would restart the ledger from zero stock, so it waits while that day waits or was
+    rejected), a source's day without events (no delivery that day: the day appears, and turns the partition
+    stale, if events arrive), and the latest model before the day (the job falls back to a labelled
+    baseline)."""
     return (
-        up.asset == spec.name
+        (up.asset == spec.name and first_of_series)
         or (graph[up.asset].is_source and isinstance(up.mapping, SameDay))
         or isinstance(up.mapping, LatestBefore)
     )

@@ -146,3 +146,52 @@ def test_the_inventory_job_version_changes_with_its_ledger_helper():
     module = spec.job.split(":")[0]
     origin = Path(__file__).resolve().parents[3].joinpath(*module.split(".")).with_suffix(".py")
     assert "spark.jobs.ledger" in dict(project_sources(module, origin))
+
+
+def plan_with_rejected(graph, observed, latest, rejected: set[str]):
+    """plan_all, with the source's days in `rejected` turned down by its gate this run."""
+    state, plans = VersionState(), {}
+    for name in graph.order:
+        s = graph[name]
+        if s.is_source:
+            plans[name] = plan_source(s, observed, latest)
+            state.versions[name] = {k: v for k, v in observed.items() if k not in rejected}
+            state.rejected[name] = set(rejected)
+        else:
+            plans[name] = plan_derived(graph, s, state, latest, s.code_version)
+    return plans
+
+
+@settings(max_examples=60, deadline=None)
+@given(rejected_day=st.sampled_from(DAYS[1:]), first_built=st.integers(0, len(DAYS) - 1))
+def test_a_rejected_day_holds_every_later_ledger_day_and_changes_no_earlier_one(rejected_day, first_built):
+    """Rejecting day D never changes another day's opening stock: days before D keep the versions they would
+    have had, and D and every later ledger day wait (never restarting from zero stock) until D is fixed."""
+    graph = retail_like_graph(7)
+    observed = {d: f"v-{d}" for d in DAYS}
+    earlier = {d: v for d, v in observed.items() if d < DAYS[first_built]}
+    latest = build_everything(plan_all(graph, earlier, {}))
+
+    clean = {p.key: p for p in plan_all(graph, observed, latest)["snapshot"].partitions}
+    rejecting = plan_with_rejected(graph, observed, latest, {rejected_day})
+    held = {p.key: p for p in rejecting["snapshot"].partitions}
+
+    for day in DAYS:
+        if day < rejected_day:
+            assert (held[day].status, held[day].data_version) == (clean[day].status, clean[day].data_version)
+        elif day == DAYS[-1] == rejected_day:
+            assert day not in held  # the series ends the day before; consumers keep the last validated one
+        else:
+            assert held[day].status == "waiting", (day, held[day])
+    if rejected_day != DAYS[-1]:
+        assert "rejected" in held[rejected_day].reason
+        later = DAYS[DAYS.index(rejected_day) + 1]
+        assert held[later].reason == "no snapshot partition for it yet"
+
+
+def test_only_the_first_day_of_a_ledger_builds_without_its_previous_day():
+    graph = retail_like_graph(7)
+    plans = plan_all(graph, {d: f"v-{d}" for d in DAYS}, {})
+    first, *rest = plans["snapshot"].partitions
+    assert first.key == DAYS[0] and first.needs_build and first.input_versions["snapshot"] == {}
+    assert all(p.input_versions["snapshot"] for p in rest)
