@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from assets.runner import Runner, RunReport, Selection
 from assets.versions import AssetPlan, compress_keys
@@ -27,13 +28,25 @@ def plan_rows(plan: AssetPlan) -> list[tuple[str, str, str, int]]:
 def _range(keys: list[str]) -> str:
     if keys == [""]:
         return "(unpartitioned)"
-    return keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+    return keys[0] if len(keys) == 1 else f"{keys[0]} .. {keys[-1]}"
+
+
+def _add_columns(table: Table, asset_names: list[str], columns: tuple[str, ...]) -> None:
+    """Asset names are never cut; long ranges and messages wrap onto more lines instead of an ellipsis."""
+    table.add_column(columns[0], no_wrap=True, min_width=max(map(len, asset_names), default=5))
+    for column in columns[1:]:
+        days = column in ("built", "failed", "partitions")  # a day is never split across lines
+        table.add_column(column, overflow="fold", min_width=len("2026-01-01") if days else None)
+
+
+def _wrappable(keys: list[str]) -> str:
+    """Partition ranges with spaces around '..', so a narrow column wraps between the days, not inside one."""
+    return compress_keys(keys).replace("..", " .. ") if keys else "-"
 
 
 def plan_table(plans: dict[str, AssetPlan], only_changes: bool = False) -> Table:
     table = Table(title="asset partitions", show_lines=False)
-    for column in ("asset", "status", "partitions", "count", "reason"):
-        table.add_column(column)
+    _add_columns(table, list(plans), ("asset", "status", "partitions", "count", "reason"))
     for name, plan in plans.items():
         rows = plan_rows(plan)
         if only_changes:
@@ -60,15 +73,16 @@ def run_with_progress(runner: Runner, selection: Selection, console: Console) ->
         return runner.materialize(selection, progress=step)
 
 
-def run_table(report: RunReport) -> Table:
+def run_table(report: RunReport) -> Group:
+    """One row per asset; the messages (failures, waits) follow the table in full, one per line."""
     table = Table(title=f"run {report.run_id}" + (" — up to date" if report.up_to_date else ""))
-    for column in ("asset", "built", "fresh", "waiting", "failed", "seconds", "message"):
-        table.add_column(column)
+    names = [o.asset for o in report.outcomes]
+    _add_columns(table, names, ("asset", "built", "fresh", "waiting", "failed", "seconds"))
     for o in report.outcomes:
-        built = compress_keys(o.built) if o.built else "-"
-        failed = f"[red]{compress_keys(o.failed)}[/]" if o.failed else "-"
-        table.add_row(o.asset, built, str(o.fresh), str(o.waiting), failed, f"{o.seconds:.1f}", o.message)
-    return table
+        failed = f"[red]{_wrappable(o.failed)}[/]" if o.failed else "-"
+        table.add_row(o.asset, _wrappable(o.built), str(o.fresh), str(o.waiting), failed, f"{o.seconds:.1f}")
+    messages = [Text.assemble((f"{o.asset}: ", "bold"), o.message) for o in report.outcomes if o.message]
+    return Group(table, *messages)
 
 
 def freshness_violations(runner: Runner, now: datetime | None = None) -> list[str]:
