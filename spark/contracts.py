@@ -46,6 +46,8 @@ CONTRACTS: dict[str, list[Rule]] = {
                                     kind={"isin": ("count", "adjustment")}),
     "raw_price_changes": _rules(RAW_SCHEMAS["raw_price_changes"] + INGEST_COLUMNS, _RAW_NULLABLE,
                                 price={"gt": 0}),
+    "raw_purchase_orders": _rules(RAW_SCHEMAS["raw_purchase_orders"] + INGEST_COLUMNS,
+                                  kind={"isin": ("placed", "cancelled")}, quantity={"ge": 1}),
     # reference dimensions (inputs of every curated job), named as in lake_io.read_dimension
     "stores": _rules(DIM_STORES, ("name", "city", "region", "country", "square_footage", "store_type"),
                      opens_at_hour={"ge": 0, "le": 24}, closes_at_hour={"ge": 0, "le": 24}),
@@ -69,10 +71,16 @@ CONTRACTS: dict[str, list[Rule]] = {
         ("lag_1", "lag_7", "mean_28"),
         units_sold={"ge": 0}, lag_1={"ge": 0}, lag_7={"ge": 0}, mean_28={"ge": 0}, price={"gt": 0},
         day_of_week={"ge": 1, "le": 7}),
+    "open_orders": _rules(
+        [("store_id", "string"), ("sku", "string"), ("date", "date"), ("on_order", "bigint"),
+         ("open_lines", "int"), ("next_due_date", "date"), ("overdue_units", "bigint")],
+        ("next_due_date",), on_order={"ge": 0}, open_lines={"ge": 0}, overdue_units={"ge": 0}),
     "reorder_predictions": _rules(
         [("store_id", "string"), ("sku", "string"), ("date", "date"), ("safety_stock", "double"),
          ("reorder_point", "double"), ("recommended_order_qty", None), ("stock_out_probability", "double"),
          ("urgency", "string")],
+        # null where the SKU's supplier or case pack is missing: the reorder_predictions gate blocks the day
+        ("safety_stock", "reorder_point", "recommended_order_qty", "stock_out_probability", "urgency"),
         safety_stock={"ge": 0}, reorder_point={"ge": 0}, recommended_order_qty={"ge": 0},
         stock_out_probability={"ge": 0, "le": 1}, urgency={"isin": ("low", "medium", "high", "critical")}),
     "sales_anomalies": _rules(

@@ -12,6 +12,7 @@ TOPICS = {
     "supplier-shipments": "raw_receipts",
     "inventory-updates": "raw_inventory_updates",
     "price-changes": "raw_price_changes",
+    "purchase-orders": "raw_purchase_orders",
 }
 DEAD_LETTER_TOPIC = "pos-dead-letter"
 RESTOCK_ALERTS_TOPIC = "restock-alerts"
@@ -62,11 +63,26 @@ RAW_PRICE_CHANGES = [
     ("ts", "timestamp"),
 ]
 
+# A store's purchase orders to its suppliers. An order is placed once; a supplier may cancel what it will not
+# deliver (quantity = units cancelled). Receipts name the order they fulfil in `po_id`, possibly in parts.
+RAW_PURCHASE_ORDERS = [
+    ("event_id", "string"),
+    ("kind", "string"),  # placed | cancelled
+    ("po_id", "string"),
+    ("store_id", "string"),
+    ("sku", "string"),
+    ("supplier_id", "string"),
+    ("quantity", "int"),  # units ordered (placed) or cancelled (cancelled), always > 0
+    ("expected_arrival", "timestamp"),  # when the supplier promised the delivery
+    ("ts", "timestamp"),  # when the order was placed or cancelled
+]
+
 RAW_SCHEMAS = {
     "raw_sales": RAW_SALES,
     "raw_receipts": RAW_RECEIPTS,
     "raw_inventory_updates": RAW_INVENTORY_UPDATES,
     "raw_price_changes": RAW_PRICE_CHANGES,
+    "raw_purchase_orders": RAW_PURCHASE_ORDERS,
 }
 
 DIM_STORES = [

@@ -1,4 +1,4 @@
-"""The demand model and the reorder recommendations store managers act on."""
+"""The demand model, the orders on their way, and the reorder recommendations store managers act on."""
 
 from assets.model import (
     Alerts,
@@ -24,6 +24,20 @@ demand_model = AssetSpec(
     tags=("forecasting", "ml"),
 )
 
+open_orders = AssetSpec(
+    name="open_orders",
+    description=(
+        "Per store x SKU and day: units ordered from suppliers and not yet received or cancelled, open order "
+        "lines, next promised arrival and overdue units (purchase orders minus the receipts naming them)."
+    ),
+    job="spark.jobs.open_orders:build_open_orders",
+    storage=Lake("curated/open_orders"),
+    # An order stays open until receipts or a cancellation cover it, however long ago it was placed.
+    upstream=(all_up_to("raw_purchase_orders"), all_up_to("raw_receipts")),
+    gate=Gate("open_orders"),
+    tags=("forecasting", "inventory"),
+)
+
 reorder_predictions = AssetSpec(
     name="reorder_predictions",
     description=(
@@ -33,7 +47,13 @@ reorder_predictions = AssetSpec(
     job="spark.jobs.forecasting:predict_reorders",
     storage=Lake("marts/reorder_predictions"),
     # Scoring rebuilds the model's origin statistics (up to 90 days of sales) from the features.
-    upstream=(window("daily_features", 91), "inventory_snapshot", latest_before("demand_model")),
+    # The stock position is on hand (the snapshot) plus what is on order (open_orders) on the same day.
+    upstream=(
+        window("daily_features", 91),
+        "inventory_snapshot",
+        "open_orders",
+        latest_before("demand_model"),
+    ),
     gate=Gate("reorder_predictions"),
     warehouse_table="fact_ml_predictions",
     alerts=Alerts(RESTOCK_ALERTS_TOPIC, column="urgency", values=("critical", "high")),
@@ -41,4 +61,4 @@ reorder_predictions = AssetSpec(
     tags=("forecasting", "ml"),
 )
 
-ASSETS = (demand_model, reorder_predictions)
+ASSETS = (demand_model, open_orders, reorder_predictions)

@@ -38,4 +38,16 @@ raw_price_changes = AssetSpec(
     tags=("pos", "source"),
 )
 
-ASSETS = (raw_sales, raw_receipts, raw_inventory_updates, raw_price_changes)
+raw_purchase_orders = AssetSpec(
+    name="raw_purchase_orders",
+    description=(
+        "Purchase order lines placed with suppliers and the ones suppliers cancelled, from the "
+        "`purchase-orders` topic (receipts name the order they fulfil in po_id)."
+    ),
+    job=f"{_INGEST}:ingest_purchase_orders",
+    storage=Lake("raw/purchase_orders"),
+    gate=Gate("raw_purchase_orders"),
+    tags=("pos", "source"),
+)
+
+ASSETS = (raw_sales, raw_receipts, raw_inventory_updates, raw_price_changes, raw_purchase_orders)

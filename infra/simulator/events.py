@@ -23,6 +23,10 @@ TEMPLATES = {
         '{"event_id":"%s","kind":"%s","store_id":"%s","sku":"%s","quantity":%d,"reason":"%s","ts":"%sZ"}'
     ),
     "price-changes": '{"event_id":"%s","store_id":"%s","sku":"%s","price":%.2f,"promo":%s,"ts":"%sZ"}',
+    "purchase-orders": (
+        '{"event_id":"%s","kind":"%s","po_id":"%s","store_id":"%s","sku":"%s","supplier_id":"%s",'
+        '"quantity":%d,"expected_arrival":"%sZ","ts":"%sZ"}'
+    ),
 }
 FIELDS = {
     "sales-transactions": (
@@ -34,12 +38,16 @@ FIELDS = {
     ),
     "inventory-updates": ("event_id", "kind", "store_id", "sku", "quantity", "reason", "ts"),
     "price-changes": ("event_id", "store_id", "sku", "price", "promo", "ts"),
+    "purchase-orders": (
+        "event_id", "kind", "po_id", "store_id", "sku", "supplier_id", "quantity", "expected_arrival", "ts",
+    ),
 }  # fmt: skip
 ID_PREFIX = {
     "sales-transactions": "sa",
     "supplier-shipments": "rc",
     "inventory-updates": "iu",
     "price-changes": "pc",
+    "purchase-orders": "po",
 }
 
 
@@ -72,10 +80,12 @@ def encode_day(day: str, seed: int, batches: dict[str, TopicBatch], store_ids: n
     messages = {}
     stamp = day.replace("-", "")
     for topic, batch in batches.items():
+        if not len(batch):  # nothing of this kind today (an empty concat carries no columns)
+            continue
         order = np.lexsort((batch.ts, batch.store))
         store = batch.store[order]
         ids = [f"{ID_PREFIX[topic]}-{seed}-{stamp}-{i:07d}" for i in range(len(order))]
-        values = {"event_id": ids, "store_id": store_ids[store].tolist(), "ts": _iso(batch.ts[order])}
+        values = {"event_id": ids, "store_id": store_ids[store].tolist(), "ts": iso_seconds(batch.ts[order])}
         for name, column in batch.columns.items():
             values[name] = column[order].tolist()
         rows = zip(*(values[name] for name in FIELDS[topic]), strict=True)
@@ -84,7 +94,8 @@ def encode_day(day: str, seed: int, batches: dict[str, TopicBatch], store_ids: n
     return EncodedDay(day, messages)
 
 
-def _iso(epoch_seconds: np.ndarray) -> list[str]:
+def iso_seconds(epoch_seconds: np.ndarray) -> list[str]:
+    """Epoch seconds as ISO-8601 UTC texts without the zone letter (the templates add `Z`)."""
     return np.datetime_as_string(epoch_seconds.astype("datetime64[s]"), unit="s").tolist()
 
 

@@ -21,6 +21,7 @@ RAW_PATHS = {
     "raw_receipts": "raw/receipts",
     "raw_inventory_updates": "raw/inventory_updates",
     "raw_price_changes": "raw/price_changes",
+    "raw_purchase_orders": "raw/purchase_orders",
 }
 
 

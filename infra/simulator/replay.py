@@ -1,9 +1,10 @@
 """`--replay m5`: the real M5 (Walmart) daily item x store unit sales as the simulator's POS events.
 
 The units sold each day are M5's, spread over the store's opening hours as basket lines by the simulator's
-own `basket_lines`; a price change is published whenever an item's weekly `sell_price` moves; receipts come
-from the simulator's (s, S) reorder policy, re-planned weekly on the trailing 28 days, plus an expedited
-delivery before opening when a day's real sales would exceed the shelf (M5 records sales, not stock, so the
+own `basket_lines`; a price change is published whenever an item's weekly `sell_price` moves; purchase orders
+and their receipts come from the simulator's (s, S) reorder policy, re-planned weekly on the trailing 28 days
+(with the simulator's suppliers: drawn lead times, partial deliveries, cancellations), plus an expedited order
+delivered before opening when a day's real sales would exceed the shelf (M5 records sales, not stock, so the
 replay never runs dry artificially). Counts are the simulator's weekly cycle counts. Encoding and
 publishing are the simulator's (`events.encode_day`, `cli.publish_days`).
 """
@@ -21,8 +22,9 @@ import pandas as pd
 
 from infra.simulator.baskets import TradingDay, basket_lines
 from infra.simulator.chain import Chain
-from infra.simulator.engine import HOUR, ChainSimulator, Ledger
-from infra.simulator.events import EncodedDay, TopicBatch, concat, encode_day
+from infra.simulator.engine import PURCHASE_ORDERS, ChainSimulator, Ledger
+from infra.simulator.events import EncodedDay, TopicBatch, concat, encode_day, iso_seconds
+from infra.simulator.orders import OrderBook, SupplierDay
 
 DATASETS = ("m5",)
 STATES = {"CA": "California", "TX": "Texas", "WI": "Wisconsin"}
@@ -126,28 +128,27 @@ class ReplaySimulator(ChainSimulator):
     """The simulator's store mechanics (counts, receipts, reorders, baskets) driven by real daily units."""
 
     def __init__(self, replay: M5Replay, rng: np.random.Generator):  # noqa: D107 - state as in ChainSimulator
-        self.chain, self.start, self.rng = replay.chain, replay.first_day, rng
+        self.chain, self.start, self.rng, self.reorders = replay.chain, replay.first_day, rng, True
         self.units, self.prices = replay.units, replay.prices
         shape = self.units.shape[:2]
         self.lead_mean, self.lead_std = self._lead_times()
         self._replan(0)
         self.on_hand = self.order_up_to.copy()
         self.ledger = Ledger(self.on_hand, *(np.zeros(shape, np.int64) for _ in range(7)))
-        self.arrival_day = np.full(shape, -1)
-        self.po_day = np.zeros(shape, np.int64)
+        self.supply_rng = np.random.default_rng(rng.integers(0, 2**62))
+        self.orders = OrderBook()
         self.shelf_price = np.full(shape, np.nan)
 
     def run_day(self, d: int) -> dict[str, TopicBatch]:
         """Day `d`: counts, deliveries, price moves, the day's real sales, the evening reorder."""
         today = self.start + timedelta(days=d)
-        midnight = int(np.datetime64(today, "s").astype(np.int64))
-        opens = midnight + self.chain.stores["opens_at_hour"] * HOUR
-        closes = midnight + self.chain.stores["closes_at_hour"] * HOUR
+        opens, closes = self.hours(d)
         if d and d % 7 == 0:
             self._replan(d)
+        self.supplier = SupplierDay.draw(self.supply_rng, self.lead_mean, self.lead_std, self.on_hand.shape)
         counts = self._count(d, opens)
-        planned, expedited = self._receive(d, opens), self._expedite(d, opens)
-        receipts = concat([planned, expedited]) if len(expedited) else planned
+        (planned, cancelled), (rush_orders, rushed) = self._receive(d, opens), self._expedite(d, opens)
+        receipts = concat([planned, rushed]) if len(rushed) else planned
         prices = self._reprice(d, opens)
         sold = self.units[:, :, d]
         self.on_hand -= sold
@@ -159,12 +160,13 @@ class ReplaySimulator(ChainSimulator):
         no_returns = np.zeros_like(sold)
         trading = TradingDay(f"{today:%Y%m%d}", opens, closes)
         sales = basket_lines(self.chain, price, sold, no_returns, trading, self.rng)
-        self._reorder(d)
+        placed = self._reorder(d)
         return {
             "inventory-updates": counts,
             "supplier-shipments": receipts,
             "price-changes": prices,
             "sales-transactions": sales,
+            PURCHASE_ORDERS: concat([rush_orders, cancelled, placed]),
         }
 
     def _replan(self, d: int) -> None:
@@ -173,8 +175,9 @@ class ReplaySimulator(ChainSimulator):
         self.mean_demand = np.maximum(history.mean(axis=2), 0.05)
         self.reorder_point, self.order_up_to = self._policy()
 
-    def _expedite(self, d: int, opens: np.ndarray) -> TopicBatch:
-        """A delivery before opening wherever today's real sales exceed the shelf, up to the order level."""
+    def _expedite(self, d: int, opens: np.ndarray) -> tuple[TopicBatch, TopicBatch]:
+        """An expedited order delivered before opening wherever today's real sales exceed the shelf, up to
+        the order level: its `placed` event (promised for now) and its receipt."""
         short = self.units[:, :, d] > self.on_hand
         store, sku = np.nonzero(short)
         case = self.chain.products["case_pack"][sku]
@@ -188,8 +191,13 @@ class ReplaySimulator(ChainSimulator):
             [f"EXP-{s + 1:03d}-{k + 1:05d}-{stamp}" for s, k in zip(store, sku, strict=True)], object
         )
         products = self.chain.products
-        return self._batch(store, sku, ts, supplier_id=products["supplier_id"][sku], po_id=po,
-                           quantity=quantity, unit_cost=products["unit_cost"][sku])  # fmt: skip
+        supplier = products["supplier_id"][sku]
+        ordered = self._batch(store, sku, ts - 30 * 60, kind=np.full(len(store), "placed"), po_id=po,
+                              supplier_id=supplier, quantity=quantity,
+                              expected_arrival=np.array(iso_seconds(ts), object))  # fmt: skip
+        received = self._batch(store, sku, ts, supplier_id=supplier, po_id=po, quantity=quantity,
+                               unit_cost=products["unit_cost"][sku])  # fmt: skip
+        return ordered, received
 
     def _reprice(self, d: int, opens: np.ndarray) -> TopicBatch:
         """A price change for every store x item whose weekly sell price differs from the shelf."""

@@ -148,10 +148,11 @@ def _read(lines, asset: str):
     options = pj.ParseOptions(explicit_schema=arrow_schema(columns), unexpected_field_behavior="error")
     try:
         table = pj.read_json(text, read_options=pj.ReadOptions(use_threads=False), parse_options=options)
-        ts = table.column("ts")
-        instant = pc.if_else(pc.match_substring_regex(ts, UTC_INSTANT), ts, pa.scalar(None, pa.string()))
-        where = table.schema.get_field_index("ts")
-        table = table.set_column(where, "ts", instant.cast(arrow_type("timestamp")))
+        for name in [name for name, kind in RAW_SCHEMAS[asset] if kind == "timestamp"]:
+            texts, unread = table.column(name), pa.scalar(None, pa.string())
+            instant = pc.if_else(pc.match_substring_regex(texts, UTC_INSTANT), texts, unread)
+            where = table.schema.get_field_index(name)
+            table = table.set_column(where, name, instant.cast(arrow_type("timestamp")))
         for name in [name for name, kind in columns if kind == "double"]:  # as classify: -0.0 stored as 0.0
             table = table.set_column(table.schema.get_field_index(name), name, pc.add(table[name], 0.0))
         return table

@@ -1,12 +1,13 @@
 """demand_model (weekly) and reorder_predictions (daily).
 
 Training: one global MLlib GBT over every store x SKU series, on all daily_features up to the week's Sunday
-(spark/ml/training.py: time-ordered tuning, 3-fold rolling-origin backtest against seasonal naive and a
-28-day moving average, residual-quantile intervals). A version is promoted to champion only when it beats
-both baselines over the backtest (seasonal naive and the 28-day mean: a model that cannot beat a moving
-average should not replace it) and the current champion on the newest fold (scored on the same rows; the
-champion's cutoff precedes that fold, so it never saw those days). Until a version is promoted, reorders run
-on the 28-day mean (spark/ml/scoring.py::baseline).
+(spark/ml/training.py: time-ordered tuning, 3-fold rolling-origin backtest against four baselines,
+residual-quantile intervals). A version is promoted to champion only when its backtest WAPE beats the best
+of the baselines (seasonal naive, the mean of the last four same weekdays, the 28-day mean without stock-out
+days -- the rule the fallback serves -- and exponential smoothing per series: a model that cannot beat a
+moving average should not replace it) and the current champion on the newest fold (scored on the same rows;
+the champion's cutoff precedes that fold, so it never saw those days). Until a version is promoted, reorders
+run on the 28-day mean (spark/ml/scoring.py::baseline).
 
 Backfills: a run asked for many weeks trains only the newest TRAIN_NEWEST_WEEKS of them (the grid search
 runs for the first of them; the next week of the same run, one week more data, reuses its choice) and records
@@ -185,13 +186,13 @@ def run_features(run: TrainingRun) -> list[str]:
     return list(run.model.stages[0].getInputCols())
 
 
-BASELINES = ("snaive", "ma28")
+BASELINES = backtest.BASELINES
 
 
-def best_baseline(summary: dict) -> dict:
-    """The baseline with the lowest backtest WAPE: the bar a model must clear to serve orders."""
-    name = min(BASELINES, key=lambda b: summary[b]["wape"])
-    return {"name": name, "wape": summary[name]["wape"]}
+def best_baseline(summary: dict, metric: str = "wape") -> dict:
+    """The baseline with the lowest backtest `metric` (WAPE: the bar a model must clear to serve orders)."""
+    name = min(BASELINES, key=lambda b: summary[b][metric])
+    return {"name": name, metric: summary[name][metric]}
 
 
 def _beats(run: TrainingRun, comparison: dict) -> bool:
@@ -235,7 +236,9 @@ def _save_version(
             "importances": run.importances,
             "backtest": run.summary,
             "best_baseline": best_baseline(run.summary),
+            "best_baseline_rmse": best_baseline(run.summary, "rmse"),
             "interval_coverage_90": run.interval_coverage_90,
+            "interval_coverage_7d": run.weekly_coverage,
             "train_rows": run.train_rows,
             "seconds": run.seconds,
             "horizon_spec": {
@@ -261,6 +264,7 @@ def _save_version(
             "backtest": run.summary,
             "best_baseline": best_baseline(run.summary),
             "interval_coverage_90": run.interval_coverage_90,
+            "interval_coverage_7d": run.weekly_coverage,
             "promoted": promote,
         },
     )
@@ -291,6 +295,7 @@ def predict_reorders(ctx: JobContext) -> JobResult:
 
     from spark.jobs.inventory import SNAPSHOT_COLUMNS
     from spark.jobs.lake_io import read_dimension, write_days
+    from spark.jobs.open_orders import OPEN_ORDER_COLUMNS
 
     first, last = ctx.partitions[0], ctx.partitions[-1]
     registry = Registry(ctx.settings, ctx.graph["demand_model"].storage.path)
@@ -303,6 +308,9 @@ def predict_reorders(ctx: JobContext) -> JobResult:
     )
     snapshot = read_days(ctx, "inventory_snapshot", first, last, SNAPSHOT_COLUMNS)
     stock = snapshot.select("store_id", "sku", "date", "closing_on_hand").toPandas()
+    on_order = read_days(ctx, "open_orders", first, last, OPEN_ORDER_COLUMNS)
+    stock = stock.merge(on_order.select("store_id", "sku", "date", "on_order").toPandas(), how="left",
+                        on=["store_id", "sku", "date"])  # fmt: skip
     terms = supplier_terms(read_dimension(ctx, "products"), read_dimension(ctx, "suppliers"))
     decided = decide(forecasts, stock, terms)
     frame = ctx.spark.createDataFrame(decided).withColumn("date", F.to_date("date"))
@@ -344,20 +352,29 @@ def _forecast_days(ctx, registry: Registry, history, version: str, days: list[st
     )
 
 
+TERMS = ("case_pack", "lead_time_days", "lead_time_std_days", "min_order_units")
+
+
 def supplier_terms(products: DataFrame, suppliers: DataFrame):
-    """Per SKU: case pack, lead time (mean and std, days) and minimum order of its supplier."""
+    """Per SKU: case pack, lead time (mean and std, days) and minimum order of its supplier.
+
+    A SKU without a supplier in reference/suppliers (or without a case pack) keeps nulls: its rows get no
+    recommendation and the reorder_predictions gate blocks the day, naming the SKU. A guessed 7-day lead time
+    or a pack of one would order wrong quantities that look right.
+    """
     joined = products.select("sku", "case_pack", "supplier_id").join(suppliers, "supplier_id", "left")
-    terms = joined.select(
-        "sku", "case_pack", "lead_time_days", "lead_time_std_days", "min_order_units"
-    ).toPandas()
-    return terms.fillna(
-        {"case_pack": 1, "lead_time_days": 7.0, "lead_time_std_days": 0.0, "min_order_units": 0}
-    )
+    return joined.select("sku", *TERMS).toPandas()
+
+
+DECISION_INPUTS = ("daily_mean", "daily_std", "on_hand", "on_order", "committed", *TERMS)
 
 
 def decide(forecasts, stock, terms):
-    """Join forecast, on-hand and supplier terms, then apply the reorder policy (spark/ml/reorder.py)."""
+    """Join forecast, on-hand, on-order and supplier terms, then apply the reorder policy
+    (spark/ml/reorder.py) to the rows whose terms are known; the others keep null decisions."""
     import hashlib
+
+    import pandas as pd
 
     from spark.ml.reorder import ReorderPolicy, recommend
 
@@ -366,26 +383,15 @@ def decide(forecasts, stock, terms):
     )
     frame = frame.merge(terms, on="sku", how="left")
     frame["on_hand"] = frame["closing_on_hand"].fillna(0).astype("int64")
-    frame["on_order"] = 0  # open purchase orders are not in the event streams yet
+    frame["on_order"] = frame["on_order"].fillna(0).astype("int64")  # open_orders has a row per pair
+    # Units promised to customers and not yet picked (reservations, click-and-collect): the POS streams
+    # carry none, every sale leaves the shelf at the till, so nothing on hand is committed.
+    frame["committed"] = 0
+    known = frame[list(TERMS)].notna().all(axis=1).to_numpy()
     policy = ReorderPolicy()
-    fields = recommend(
-        {
-            c: frame[c].to_numpy()
-            for c in (
-                "daily_mean",
-                "daily_std",
-                "on_hand",
-                "on_order",
-                "lead_time_days",
-                "lead_time_std_days",
-                "case_pack",
-                "min_order_units",
-            )
-        },
-        policy,
-    )
+    fields = recommend({c: frame.loc[known, c].to_numpy() for c in DECISION_INPUTS}, policy)
     for name, values in fields.items():
-        frame[name] = values
+        frame[name] = pd.Series(values, index=frame.index[known]).reindex(frame.index)
     frame["prediction_id"] = [
         hashlib.sha1(f"{d}|{s}|{k}".encode()).hexdigest()[:16]
         for d, s, k in zip(frame["date"], frame["store_id"], frame["sku"], strict=True)

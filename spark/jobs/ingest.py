@@ -55,6 +55,11 @@ def ingest_price_changes(ctx: JobContext) -> JobResult:
     return ingest(ctx, "price-changes")
 
 
+def ingest_purchase_orders(ctx: JobContext) -> JobResult:
+    """raw_purchase_orders from `purchase-orders`."""
+    return ingest(ctx, "purchase-orders")
+
+
 def ingest(ctx: JobContext, topic: str) -> JobResult:
     """Ingest everything new on `topic` into ctx.asset; returns the version of every day the asset holds."""
     settings, relative = ctx.settings, ctx.asset.storage.path

@@ -48,11 +48,16 @@ REASONS = (
 )  # fmt: skip
 MAX_DEPTH = 32  # nesting levels; an event is flat, and Python's own limit moves with the caller's stack
 
-KINDS = {"raw_sales": ("sale", "return"), "raw_inventory_updates": ("count", "adjustment")}
+KINDS = {
+    "raw_sales": ("sale", "return"),
+    "raw_inventory_updates": ("count", "adjustment"),
+    "raw_purchase_orders": ("placed", "cancelled"),
+}
 # (smallest allowed, largest allowed) quantity per asset and kind
 QUANTITY_RANGE = {
     "raw_sales": (1, 1_000),
     "raw_receipts": (1, 100_000),
+    "raw_purchase_orders": (1, 100_000),
     ("raw_inventory_updates", "count"): (0, 100_000),
     ("raw_inventory_updates", "adjustment"): (-10_000, 10_000),
 }

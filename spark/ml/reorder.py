@@ -93,13 +93,20 @@ def urgency(risk, ordering, policy: ReorderPolicy):
     )
 
 
+def inventory_position(on_hand, on_order, committed=0.0):
+    """What the stock will be once every open order has arrived, less units already promised to customers:
+    decisions on the position, not on hand alone, do not order again what is already on its way."""
+    on_hand, on_order, committed = (np.asarray(x, float) for x in (on_hand, on_order, committed))
+    return on_hand + on_order - committed
+
+
 def recommend(rows: dict[str, np.ndarray], policy: ReorderPolicy) -> dict[str, np.ndarray]:
     """Every reorder field for rows with daily_mean, daily_std, on_hand, on_order, lead_time_days,
-    lead_time_std_days, case_pack, min_order_units (arrays of equal length)."""
+    lead_time_std_days, case_pack, min_order_units and optionally committed (arrays of equal length)."""
     lead_time = np.asarray(rows["lead_time_days"], float)
     demand = (rows["daily_mean"], rows["daily_std"], rows["lead_time_std_days"])
     protection = lead_time + policy.review_days
-    position = np.asarray(rows["on_hand"], float) + np.asarray(rows["on_order"], float)
+    position = inventory_position(rows["on_hand"], rows["on_order"], rows.get("committed", 0.0))
     point = reorder_point(policy.z, protection, *demand)
     level = order_up_to(policy.z, lead_time, max(policy.review_days, policy.cycle_days), *demand)
     wanted = np.where(position <= point, level - position, 0.0)

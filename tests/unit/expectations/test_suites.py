@@ -61,7 +61,28 @@ def reorder_predictions() -> pd.DataFrame:
     frame = pd.DataFrame({"store_id": [s for s, _ in PAIRS], "sku": [k for _, k in PAIRS]})
     return frame.assign(forecast_7d=14.0, safety_stock=3.0, reorder_point=8.0, order_up_to=20.0,
                         recommended_order_qty=[2 * CASE_PACKS[k] for _, k in PAIRS],
-                        stock_out_probability=0.1, urgency="low")
+                        stock_out_probability=0.1, urgency="low", lead_time_days=2.0,
+                        case_pack=[CASE_PACKS[k] for _, k in PAIRS])
+
+
+def raw_purchase_orders() -> pd.DataFrame:
+    n = len(PAIRS)
+    placed = pd.to_datetime([f"{DAY} 21:{10 + i}" for i in range(n)])
+    return pd.DataFrame({
+        "event_id": [f"{DAY}-po{i}" for i in range(n)], "kind": ["placed"] * (n - 1) + ["cancelled"],
+        "po_id": [f"PO-{i}" for i in range(n)], "store_id": [s for s, _ in PAIRS],
+        "sku": [k for _, k in PAIRS], "supplier_id": "SUP1", "quantity": [12, 24, 6, 12, 24, 6],
+        "expected_arrival": placed + pd.Timedelta(days=2), "ts": placed, "kafka_partition": 0,
+        "kafka_offset": range(n),
+    })
+
+
+def open_orders() -> pd.DataFrame:
+    frame = pd.DataFrame({"store_id": [s for s, _ in PAIRS], "sku": [k for _, k in PAIRS]})
+    return frame.assign(on_order=[0, 12, 24, 0, 6, 12], open_lines=[0, 1, 2, 0, 1, 1],
+                        next_due_date=pd.to_datetime([None, "2026-03-12", "2026-03-11", None, "2026-03-12",
+                                                      "2026-03-13"]).date,
+                        overdue_units=0)
 
 
 def model_registry() -> dict:
@@ -104,6 +125,7 @@ def lake(settings) -> Lake:
     for name, frame in {
         "stores": pd.DataFrame({"store_id": STORES, "name": ["North", "South"]}),
         "products": pd.DataFrame({"sku": list(CASE_PACKS), "case_pack": list(CASE_PACKS.values())}),
+        "suppliers": pd.DataFrame({"supplier_id": ["SUP1"], "lead_time_days": [2.0]}),
     }.items():
         (made.root / "reference" / name).mkdir(parents=True)
         frame.to_parquet(made.root / "reference" / name / "part-0.parquet", index=False)
@@ -131,6 +153,7 @@ METADATA = "v2/metadata.json"
 GOOD = {
     "raw_sales": raw_sales, "inventory_snapshot": inventory_snapshot, "daily_features": daily_features,
     "reorder_predictions": reorder_predictions, "demand_model": model_registry, **INSIGHT_GOOD,
+    "raw_purchase_orders": raw_purchase_orders, "open_orders": open_orders,
 }
 
 # asset -> {blocking expectation: how to break a good partition so that exactly it must fail}
@@ -172,6 +195,27 @@ BREAKERS = {
         "expect_column_values_to_be_between(safety_stock)": lambda f: f.assign(safety_stock=-1.0),
         "expect_compound_columns_to_be_unique(store_id, sku)": duplicate_first,
         "expect_table_row_count_to_equal": lambda f: f.iloc[1:],
+        "expect_column_values_to_not_be_null(lead_time_days)": set_cell("lead_time_days", None),
+        "expect_column_values_to_not_be_null(case_pack)": set_cell("case_pack", None),
+    },
+    "raw_purchase_orders": {
+        "expect_column_values_to_be_unique(event_id)": set_cell("event_id", f"{DAY}-po1"),
+        "expect_column_values_to_not_be_null(po_id)": set_cell("po_id", None),
+        "expect_column_values_to_be_in_set(kind)": set_cell("kind", "amended"),
+        "expect_column_values_to_be_between(quantity)": set_cell("quantity", 0),
+        "expect_column_values_to_be_in_set(promise_not_before_order)": set_cell(
+            "expected_arrival", pd.Timestamp(f"{DAY} 08:00")),
+        "expect_column_values_to_be_between(ts_hours_into_day)": set_cell("ts", pd.Timestamp("2026-03-12")),
+        "expect_column_values_to_be_in_set(store_known)": set_cell("store_id", "S9"),
+        "expect_column_values_to_be_in_set(sku_known)": set_cell("sku", "Z99"),
+        "expect_column_values_to_be_in_set(supplier_known)": set_cell("supplier_id", "SUP9"),
+    },
+    "open_orders": {
+        "expect_compound_columns_to_be_unique(store_id, sku)": duplicate_first,
+        "expect_table_row_count_to_equal": lambda f: f.iloc[1:],
+        "expect_column_values_to_be_between(on_order)": lambda f: f.assign(on_order=-6),
+        "expect_column_values_to_be_in_set(lines_match_units)": set_cell("open_lines", 1),
+        "expect_column_values_to_be_in_set(overdue_within_on_order)": set_cell("overdue_units", 30, row=1),
     },
     "demand_model": {
         "expect_column_values_to_not_be_null(week_status)": without(f"weeks/{WEEK}.json"),

@@ -78,3 +78,23 @@ def test_weekly_review_protects_the_week_until_the_next_review():
     assert daily["reorder_point"][0] == pytest.approx(40) and daily["recommended_order_qty"][0] == 0
     assert weekly["reorder_point"][0] == pytest.approx(100) == weekly["order_up_to"][0]
     assert weekly["recommended_order_qty"][0] == 40  # 60 on hand would run out before the order after next
+
+
+def _row(on_hand, on_order, committed=None):
+    row = {"daily_mean": np.array([10.0]), "daily_std": np.array([0.0]), "on_hand": np.array([on_hand]),
+           "on_order": np.array([on_order]), "lead_time_days": np.array([3.0]),
+           "lead_time_std_days": np.array([0.0]), "case_pack": np.array([6]),
+           "min_order_units": np.array([0])}  # fmt: skip
+    return row if committed is None else row | {"committed": np.array([committed])}
+
+
+def test_units_on_order_count_in_the_position_and_committed_units_do_not():
+    # mu 10, lead time 3, daily review: reorder point 40, order-up-to 10 x (3 + 7) = 100.
+    alone = recommend(_row(30.0, 0.0), ReorderPolicy())["recommended_order_qty"][0]
+    assert alone == 72  # 100 - 30 = 70, in cases of 6
+    # The same shortfall with 72 already on its way: position 102 > 40, nothing more to order.
+    assert recommend(_row(30.0, 72.0), ReorderPolicy())["recommended_order_qty"][0] == 0
+    # Half of it arrived, the rest is still on order: the position is unchanged, so is the decision.
+    assert recommend(_row(66.0, 36.0), ReorderPolicy())["recommended_order_qty"][0] == 0
+    # 70 of 102 promised to customers: position 32 <= 40, order 100 - 32 = 68 -> 72.
+    assert recommend(_row(30.0, 72.0, committed=70.0), ReorderPolicy())["recommended_order_qty"][0] == 72
