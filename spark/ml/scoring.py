@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from spark.ml.horizon import HorizonSpec, scoring_rows
+from spark.ml.intervals import weekly_bounds
 from spark.ml.model import forecast
 
 Z90 = 1.6449
@@ -51,16 +52,16 @@ def model_forecast(
     origins = [(pd.Timestamp(d) + pd.Timedelta(days=1)).date().isoformat() for d in days]
     scored = forecast(model, scoring_rows(with_next_day(history), spec, origins, calendar))
     per_series = scored.groupBy(*SERIES, "date").agg(
-        F.sum("forecast").alias("predicted_demand"), F.first("volume_class").alias("volume_class")
+        F.sum("forecast").alias("predicted_demand"),
+        F.first("volume_class").alias("volume_class"),
+        F.first("level").alias("level"),
     )
     out = per_series.withColumn("date", F.date_sub("date", 1)).toPandas()
     out["daily_mean"] = out["predicted_demand"] / spec.horizon
     sigma = intervals.groupby("volume_class")["sigma"].apply(lambda s: float(np.sqrt(np.mean(s**2))))
     out["daily_std"] = out["volume_class"].map(sigma).fillna(0.0)
-    bounds = out.merge(weekly, on="volume_class", how="left").fillna({"q_low": 0.0, "q_high": 0.0})
-    out["confidence_low"] = np.maximum(out["predicted_demand"] + bounds["q_low"].to_numpy(), 0.0)
-    out["confidence_high"] = np.maximum(out["predicted_demand"] + bounds["q_high"].to_numpy(), 0.0)
-    return out.drop(columns="volume_class").assign(forecast_source="model", model_version=version)
+    out = weekly_bounds(out, weekly)
+    return out.drop(columns=["volume_class", "level"]).assign(forecast_source="model", model_version=version)
 
 
 def with_next_day(history: DataFrame) -> DataFrame:
