@@ -1,7 +1,11 @@
 """Rolling-origin backtest: every fold trains only on targets before its origin and forecasts the horizon.
 
-Baselines come from the same scored rows, so they see exactly the days the model sees:
-seasonal naive (the most recent known same weekday) and the 28-day moving average.
+Baselines see exactly the days the model sees, and none counts a stock-out day's zero as demand:
+- snaive: seasonal naive, the most recent known same weekday (M5's sNaive);
+- weekday_mean_4: the mean of the last four known same weekdays;
+- ma28: the 28-day mean without stock-out days (the rule the served fallback uses, spark/ml/scoring.py);
+- ets: exponential smoothing per series with a weekly season (spark/ml/smoothing.py).
+A model has to beat the best of them.
 """
 
 from __future__ import annotations
@@ -9,14 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from spark.ml import metrics
+from spark.ml import metrics, smoothing
 from spark.ml.horizon import SERIES
 
-METHODS = ("forecast", "snaive", "ma28")
+BASELINES = ("snaive", "weekday_mean_4", "ma28", "ets")
+METHODS = ("forecast", *BASELINES)
 
 
 @dataclass(frozen=True)
@@ -56,11 +62,38 @@ def fold_test(scoring: DataFrame, history: DataFrame, fold: Fold) -> DataFrame:
 def collect_scored(scored: DataFrame, fold: Fold) -> pd.DataFrame:
     """The fold's forecasts and baselines as a small pandas frame (one row per series x horizon day)."""
     frame = scored.select(
-        *SERIES, "target_date", "h", "volume_class", "label", "forecast",
-        F.col("same_weekday_1").alias("snaive"), F.col("mean_28").alias("ma28"),
+        *SERIES, "target_date", "h", "volume_class", "level", "label", "forecast",
+        F.col("same_weekday_1").alias("snaive"), F.col("same_weekday_mean_4").alias("weekday_mean_4"),
+        F.col("mean_28").alias("ma28"),
     ).toPandas()
     frame["fold_origin"] = fold.origin
     return frame
+
+
+def daily_history(history: DataFrame) -> pd.DataFrame:
+    """The history's units and stock-out flags on the driver (for the per-series smoothing baseline)."""
+    return history.select(*SERIES, "date", "units_sold", "stock_out").toPandas()
+
+
+def with_smoothing(results: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
+    """Add the `ets` column: per fold, exponential smoothing fitted on each series' days before the origin."""
+    parts = []
+    for origin, fold in results.groupby("fold_origin", sort=True):
+        ets = smoothing_forecasts(daily, origin, sorted(fold["h"].unique()))
+        parts.append(fold.merge(ets, on=[*SERIES, "h"], how="left"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def smoothing_forecasts(daily: pd.DataFrame, origin: date, horizons: list[int]) -> pd.DataFrame:
+    """One row per series and horizon day h (target origin + h - 1): the smoothing forecast `ets`."""
+    before = daily[pd.to_datetime(daily["date"]) < pd.Timestamp(origin)]
+    units = before.pivot(index=list(SERIES), columns="date", values="units_sold").sort_index(axis=1)
+    censored = before.pivot(index=list(SERIES), columns="date", values="stock_out").sort_index(axis=1)
+    censored = censored.fillna(True).astype(bool).to_numpy() | units.isna().to_numpy()
+    state = smoothing.fit(np.nan_to_num(units.to_numpy(float)), censored)
+    values = smoothing.forecast(state, np.asarray(horizons))
+    table = pd.DataFrame(values, index=units.index, columns=pd.Index(horizons, name="h"))
+    return table.stack().rename("ets").reset_index().astype({"h": int})
 
 
 def summarise(results: pd.DataFrame) -> dict[str, dict[str, float]]:

@@ -4,6 +4,9 @@ A forecast made at the start of origin day o (sales known up to o-1) for target 
 the history statistics as of o, the most recent same-weekday sales that are already known at o, the
 target day's calendar, and the horizon h itself. One global model covers every series and horizon.
 
+A stock-out day's units are censored demand (the shelf was empty), not zero demand: every lag and trailing
+statistic leaves those days out (a same-weekday lag falls back to the next older same weekday).
+
 History contract (one row per store x SKU x day, dense, no gaps):
   store_id, sku, date, units_sold (double), stock_out (boolean: demand censored that day),
   price (double, shelf price of the day; optional), promo (boolean; optional),
@@ -39,6 +42,7 @@ class HorizonSpec:
     """How far ahead to forecast, which origins to learn from, and extra feature columns."""
 
     horizon: int = 7
+    first_h: int = 1  # first horizon day forecast (M5's final window from d_1913 is h 29..56)
     origin_sample: float = 0.25  # share of (series, origin day) pairs kept for training, chosen by hash
     min_history_days: int = 28
     attributes: tuple[str, ...] = ()
@@ -58,22 +62,24 @@ class HorizonSpec:
 def origin_frame(history: DataFrame, spec: HorizonSpec) -> DataFrame:
     """Per series and day o: what is known at the start of o (sales up to o-1, o's shelf price)."""
     ordered = Window.partitionBy(*SERIES).orderBy("date")
-    with_defaults = _with_optional(history)
+    with_defaults = _with_optional(history).withColumn("demand", _uncensored())
     stats = [_trailing(ordered, n) for n in WINDOWS]
-    recent = F.reverse(F.collect_list("units_sold").over(ordered.rowsBetween(-MAX_LAG, -1)))
-    mean_price = F.avg("price").over(ordered.rowsBetween(-28, -1))
+    # NaN keeps a censored day's place in the list (collect_list would drop a null and shift every lag)
+    recent = F.collect_list(F.coalesce("demand", F.lit(float("nan")))).over(ordered.rowsBetween(-MAX_LAG, -1))
+    last_28 = ordered.rowsBetween(-28, -1)
+    mean_price = F.avg("price").over(last_28)
     return with_defaults.select(
         *SERIES,
         "date",
         *spec.attributes,
-        recent.alias("recent"),
-        F.coalesce(F.lag("units_sold", 1).over(ordered), F.lit(0.0)).alias("lag_1"),
+        F.reverse(recent).alias("recent"),
+        F.coalesce(F.lag("demand", 1).over(ordered), stats[0]).alias("lag_1"),
         *[s.alias(f"mean_{n}") for s, n in zip(stats, WINDOWS, strict=True)],
-        F.coalesce(F.stddev_pop("units_sold").over(ordered.rowsBetween(-28, -1)), F.lit(0.0)).alias("std_28"),
-        F.coalesce(F.max("units_sold").over(ordered.rowsBetween(-28, -1)), F.lit(0.0)).alias("max_28"),
-        F.coalesce(
-            F.avg((F.col("units_sold") == 0).cast("double")).over(ordered.rowsBetween(-28, -1)), F.lit(1.0)
-        ).alias("zero_share_28"),
+        F.coalesce(F.stddev_pop("demand").over(last_28), F.lit(0.0)).alias("std_28"),
+        F.coalesce(F.max("demand").over(last_28), F.lit(0.0)).alias("max_28"),
+        F.coalesce(F.avg((F.col("demand") == 0).cast("double")).over(last_28), F.lit(1.0)).alias(
+            "zero_share_28"
+        ),
         F.col("price"),
         F.coalesce(F.try_divide(F.col("price"), mean_price), F.lit(1.0)).alias("price_ratio_28"),
         F.col("promo").cast("double").alias("promo"),
@@ -82,15 +88,15 @@ def origin_frame(history: DataFrame, spec: HorizonSpec) -> DataFrame:
 
 def horizon_frame(origins: DataFrame, spec: HorizonSpec, calendar: DataFrame | None = None) -> DataFrame:
     """Expand each origin into its horizon days with the seasonal lags known at the origin."""
-    expanded = origins.withColumn("h", F.explode(F.sequence(F.lit(1), F.lit(spec.horizon))))
+    expanded = origins.withColumn("h", F.explode(F.sequence(F.lit(spec.first_h), F.lit(spec.horizon))))
     expanded = expanded.withColumn("target_date", F.date_add("date", F.col("h") - 1))
     # Most recent known same weekday as the target: t - 7k with k = ceil(h/7), i.e. o - m.
     back = F.expr("7 * cast(ceil(h / 7.0) as int) - h + 1")
-    same = [F.try_element_at("recent", back + 7 * j) for j in range(4)]
+    same = [F.nanvl(F.try_element_at("recent", back + 7 * j), F.lit(None).cast("double")) for j in range(4)]
     known = F.filter(F.array(*same), lambda x: x.isNotNull())
     frame = expanded.select(
         "*",
-        F.coalesce(same[0], F.col("mean_28")).alias("same_weekday_1"),
+        F.coalesce(*same, F.col("mean_28")).alias("same_weekday_1"),
         F.coalesce(same[1], same[0], F.col("mean_28")).alias("same_weekday_2"),
         F.coalesce(
             F.try_divide(F.aggregate(known, F.lit(0.0), lambda a, x: a + x), F.size(known)), F.col("mean_28")
@@ -164,7 +170,12 @@ def volume_class(mean_daily: Column) -> Column:
 
 
 def _trailing(ordered, days: int) -> Column:
-    return F.coalesce(F.avg("units_sold").over(ordered.rowsBetween(-days, -1)), F.lit(0.0))
+    return F.coalesce(F.avg("demand").over(ordered.rowsBetween(-days, -1)), F.lit(0.0))
+
+
+def _uncensored() -> Column:
+    """Units sold where they measure demand; null on a stock-out day."""
+    return F.when(~F.coalesce(F.col("stock_out"), F.lit(False)), F.col("units_sold"))
 
 
 def _with_optional(history: DataFrame) -> DataFrame:

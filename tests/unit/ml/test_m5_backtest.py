@@ -6,7 +6,7 @@ import pytest
 
 from spark.ml import metrics
 from spark.ml.m5 import M5Subset
-from spark.ml.m5_backtest import group_trailing_mean, score_folds
+from tests.bench.m5_backtest import group_trailing_mean, score_folds
 
 
 def _subset(days=32):
