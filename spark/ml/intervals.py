@@ -6,6 +6,8 @@ Coverage is measured honestly: quantiles from earlier folds are applied to the n
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 import pandas as pd
 
@@ -110,3 +112,17 @@ def weekly_coverage(results: pd.DataFrame, days: int = WEEK) -> pd.DataFrame:
                 {"fold_origin": origin, "volume_class": volume, "coverage": hits.mean(), "n": len(hits)}
             )
     return pd.DataFrame(rows, columns=["fold_origin", "volume_class", "coverage", "n"])
+
+
+def weekly_sigma(
+    frame: pd.DataFrame, table: pd.DataFrame, days: int = WEEK, high: float = HIGH
+) -> np.ndarray:
+    """Daily demand std per row implied by the empirical upper quantile of the week's relative error.
+
+    z(high) x sqrt(days) x sigma = level x q_high_rel: the normal reorder math (spark/ml/reorder.py) then
+    holds exactly that quantile as safety stock over `days` days -- the week's real error (its days are not
+    independent) scaled to each series' level; over another protection period it scales with sqrt(days).
+    """
+    upper = frame[["volume_class"]].merge(table, on="volume_class", how="left")["q_high_rel"].fillna(0.0)
+    z = NormalDist().inv_cdf(high)
+    return np.maximum(upper.to_numpy(), 0.0) * frame["level"].to_numpy(float) / (z * np.sqrt(days))

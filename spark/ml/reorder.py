@@ -73,7 +73,9 @@ def round_order(quantity, case_pack, min_order):
 
 
 def stock_out_probability(position, lead_time, daily_mean, daily_std, lead_time_std):
-    """P(demand before the next delivery exceeds the stock position), normal approximation."""
+    """P(demand over `lead_time` days exceeds the stock position), normal approximation. Pass the
+    protection period L + R, as for the reorder point: the stock must last until an order placed at the
+    next review arrives."""
     position, lead_time, mu = (np.asarray(x, float) for x in (position, lead_time, daily_mean))
     spread = demand_std_over(lead_time, daily_mean, daily_std, lead_time_std)
     gap = position - mu * lead_time
@@ -111,7 +113,7 @@ def recommend(rows: dict[str, np.ndarray], policy: ReorderPolicy) -> dict[str, n
     level = order_up_to(policy.z, lead_time, max(policy.review_days, policy.cycle_days), *demand)
     wanted = np.where(position <= point, level - position, 0.0)
     quantity = round_order(wanted, rows["case_pack"], rows["min_order_units"])
-    risk = stock_out_probability(position, lead_time, *demand)
+    risk = stock_out_probability(position, protection, *demand)  # the period the reorder point protects
     return {
         "safety_stock": safety_stock(policy.z, protection, *demand),
         "reorder_point": point,

@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from spark.ml.horizon import HorizonSpec, scoring_rows
-from spark.ml.intervals import weekly_bounds
+from spark.ml.intervals import weekly_bounds, weekly_sigma
 from spark.ml.model import forecast
 
 Z90 = 1.6449
@@ -58,8 +58,11 @@ def model_forecast(
     )
     out = per_series.withColumn("date", F.date_sub("date", 1)).toPandas()
     out["daily_mean"] = out["predicted_demand"] / spec.horizon
-    sigma = intervals.groupby("volume_class")["sigma"].apply(lambda s: float(np.sqrt(np.mean(s**2))))
-    out["daily_std"] = out["volume_class"].map(sigma).fillna(0.0)
+    if "q_high_rel" in weekly.columns:
+        out["daily_std"] = weekly_sigma(out, weekly)
+    else:  # a version registered before: pooled daily residual std of the volume class
+        sigma = intervals.groupby("volume_class")["sigma"].apply(lambda s: float(np.sqrt(np.mean(s**2))))
+        out["daily_std"] = out["volume_class"].map(sigma).fillna(0.0)
     out = weekly_bounds(out, weekly)
     return out.drop(columns=["volume_class", "level"]).assign(forecast_source="model", model_version=version)
 

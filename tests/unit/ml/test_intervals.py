@@ -59,3 +59,14 @@ def test_coverage_uses_only_earlier_folds_and_is_near_nominal_when_errors_scale_
     assert sorted(coverage["fold_origin"].astype(str).unique()) == ["2016-02-01", "2016-02-29"]
     assert coverage.groupby("fold_origin")["n"].sum().tolist() == [600, 600]
     assert coverage["coverage"].between(0.84, 0.96).all()
+
+
+def test_safety_stock_over_a_week_is_the_empirical_upper_quantile_of_the_week_error():
+    from spark.ml.reorder import ReorderPolicy, safety_stock
+
+    table = pd.DataFrame({"volume_class": [2, 3], "q_low_rel": [-2.0, -3.0], "q_high_rel": [2.5, 4.0]})
+    frame = pd.DataFrame({"predicted_demand": [30.0, 140.0], "level": [4.0, 20.0], "volume_class": [2, 3]})
+    sigma = intervals.weekly_sigma(frame, table)
+    z = ReorderPolicy(service_level=intervals.HIGH).z
+    held = safety_stock(z, 7, frame["predicted_demand"] / 7, sigma, 0)
+    assert held == pytest.approx([4.0 * 2.5, 20.0 * 4.0])

@@ -98,3 +98,14 @@ def test_units_on_order_count_in_the_position_and_committed_units_do_not():
     assert recommend(_row(66.0, 36.0), ReorderPolicy())["recommended_order_qty"][0] == 0
     # 70 of 102 promised to customers: position 32 <= 40, order 100 - 32 = 68 -> 72.
     assert recommend(_row(30.0, 72.0, committed=70.0), ReorderPolicy())["recommended_order_qty"][0] == 72
+
+
+def test_stock_out_risk_at_the_reorder_point_is_one_minus_the_service_level():
+    # both over the protection period L + R: at the reorder point the risk is what the service level allows
+    row = {"daily_mean": np.array([12.0]), "daily_std": np.array([4.0]), "on_order": np.array([0.0]),
+           "lead_time_days": np.array([5.0]), "lead_time_std_days": np.array([1.0]),
+           "case_pack": np.array([1]), "min_order_units": np.array([0])}  # fmt: skip
+    policy = ReorderPolicy(service_level=0.9, review_days=7)
+    point = recommend({**row, "on_hand": np.array([0.0])}, policy)["reorder_point"]
+    at_point = recommend({**row, "on_hand": point}, policy)
+    assert at_point["stock_out_probability"][0] == pytest.approx(0.1)
