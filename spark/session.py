@@ -3,6 +3,7 @@ cache."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from infra.settings import Settings
 
+LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
 _VERSIONED_JAR = re.compile(r"^(?P<artifact>.+?)-\d[\w.\-]*\.jar$")
 
 
@@ -40,7 +42,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.adaptive.enabled": "true",
-        "spark.driver.extraJavaOptions": "-Dlog4j2.level=WARN",
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}",
         # Python workers (applyInPandas) must run the virtualenv's interpreter, not whatever is on PATH.
         "spark.pyspark.python": sys.executable,
         # pandas <-> Spark through Arrow (the reorder job hands its decisions back as a pandas frame).
@@ -76,7 +78,8 @@ def get_spark(settings: Settings, app_name: str = "shelfwise"):
     for key, value in spark_conf(settings).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
+    spark.sparkContext.setLogLevel("ERROR")
+    logging.getLogger("py4j").setLevel(logging.ERROR)  # its gateway chatter is not for the console either
     if settings.lake_kind == "s3":
         # getOrCreate may hand back a session whose Hadoop conf predates these settings: set them there.
         hadoop = spark.sparkContext._jsc.hadoopConfiguration()
