@@ -1,216 +1,173 @@
-"""Reorder policy on the simulated chain: fill rate and average on-hand against ordering last week's sales.
+"""Reorder policy as production runs it, replayed day by day against the chain simulator's true demand.
 
-The chain simulator (infra/simulator, no Kafka) runs 10 stores x 100 SKUs for 60 weeks. The demand model is
-trained as the weekly job trains it (spark/jobs/forecasting.py's config, features and origin sampling) on the
-first 52 weeks of recorded sales (censored by the simulator's own stock: stock-out days are excluded from
-the target), so the held-out weeks have a year-ago season to learn from. The last 8 weeks are held out.
-Every day, as reorder_predictions runs, the policy (spark/ml/reorder.py's ReorderPolicy / recommend, target
-cycle service level 95%) uses the model's 7-day forecast made after that day's close from the chain's
-recorded sales up to it (spark/ml/scoring.py::model_forecast, as the daily job does). Both policies
-replay the same true (uncensored) demand from the same opening stock with the same drawn lead times, case
-packs and minimum orders (spark/ml/policy_simulation.py), with nothing on order at the start; the naive
-policy orders last week's sales, rounded to whole cases, once a week.
+The chain simulator (infra/simulator, no Kafka) runs STORES x SKUS for HISTORY_WEEKS under its own (s, S)
+ordering, writing every event (sales, receipts, counts, prices, purchase orders) into the raw lake assets as
+the ingest lands them. The real jobs then build inventory_snapshot and daily_features over that history and
+train demand_model once for the week before the replay (spark/jobs/forecasting.py:train_demand_model, the
+weekly job; it is promoted only if it beats its baselines, otherwise reorders run on the 28-day baseline, as
+in production). For each of the REPLAY_WEEKS x 7 days the simulator trades the day, its events land in the
+lake, and the real jobs build that day's inventory_snapshot, daily_features, open_orders and
+reorder_predictions (one Spark session throughout). Every recommended order is placed with the simulator's
+suppliers after the close: it becomes a `purchase-orders` event, arrives after the simulator's drawn lead
+time (partial, late or cancelled as suppliers are), and the next day's open_orders, hence the next day's
+job, sees it on order.
 
-Figures (tests/bench/results/reorder_policy.json): fill_rate_policy, fill_rate_naive,
-fill_rate_gain_vs_naive (policy minus naive), avg_on_hand_policy, avg_on_hand_naive, target_service_level;
-also the same policy reviewed only weekly (`*_weekly_review`, ReorderPolicy(review_days=7): the reorder point
-then protects the lead time plus the week until the next review), order lines per policy, the same daily
-policy fed the labelled 28-day-mean baseline of spark/ml/scoring.py (`*_baseline_ma28`), and each
-forecast's held-out WAPE and bias against true demand.
+The naive policy (tests/bench/reorder_replay.py:NaiveBaseStock: base-stock on the 28-day moving average of
+recorded sales, stock-out days left out, on the position on hand + on order) runs on a second simulator with
+the same seed: the same history, the same true demand and the same supplier outcomes per store x SKU and
+order day, reviewed on the same (every) day. Gates are not run here (tests/unit/expectations cover them).
+
+Figures (tests/bench/results/reorder_policy.json): fill_rate_policy / _naive, fill_rate_gain_vs_naive,
+avg_on_hand_policy / _naive (true units on the shelf per store x SKU at close), orders_per_pair_week_policy /
+_naive, duplicate_orders_policy / _naive (an order placed while an earlier open order for the store x SKU,
+with the true on-hand, was already above the level that triggered it), orders_while_open_*, the share of
+replayed days the model served (model_days_share), series, replay_days, bench_s.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from infra.settings import Settings
-from infra.simulator.chain import build_chain
-from infra.simulator.engine import ChainSimulator
-from spark.calendar import holiday_name
-from spark.jobs.forecasting import ATTRIBUTES, CALENDAR, CONFIG, MAX_TRAIN_ROWS, ORIGIN_MIN_HISTORY
-from spark.ml.horizon import HorizonSpec
-from spark.ml.metrics import bias, wape
-from spark.ml.policy_simulation import SupplierTerms, forecast_rule, naive_rule, replay
-from spark.ml.reorder import ReorderPolicy
-from spark.ml.scoring import baseline, model_forecast
-from spark.ml.training import train_demand
+from assets.definitions import load_graph
+from assets.runner import run_job
+from infra.lake import lake_path
+from infra.simulator.chain import build_chain, write_reference
+from infra.simulator.engine import PURCHASE_ORDERS, ChainSimulator
+from infra.simulator.events import concat, encode_day
+from infra.simulator.lake_events import write_raw_events
+from infra.warehouse import Warehouse, migrate
+from spark.context import JobContext
+from tests.bench.reorder_replay import NaiveBaseStock, Tally
 
 pytestmark = [pytest.mark.bench, pytest.mark.spark]
-STORES, SKUS, WEEKS, HELD_OUT_WEEKS, SEED = 10, 100, 60, 8, 11
-START = date(2025, 1, 6)  # a Monday: weekly reviews fall on the same weekday
+STORES, SKUS, SEED = 3, 24, 17
+HISTORY_WEEKS, REPLAY_WEEKS = 16, 6
+START = date(2025, 1, 6)  # a Monday: the replay starts on a Monday, right after the model's week
+GRAPH = load_graph()
 
 
-@dataclass
-class ChainTrace:
-    """Daily store x SKU rows of a simulated chain: true demand, recorded sales, stock-outs, prices."""
-
-    stores: np.ndarray
-    skus: np.ndarray
-    demand: np.ndarray  # rows x days
-    sold: np.ndarray
-    stock_out: np.ndarray
-    price: np.ndarray  # rows x days shelf price
-    promo: np.ndarray
-    on_hand: np.ndarray  # rows x days, closing
-    attributes: dict[str, np.ndarray]
-    terms: SupplierTerms
-
-
-def test_reorder_policy_against_naive(tmp_path, results_writer):
+def test_reorder_predictions_against_the_naive_policy(settings, results_writer):
     began = time.perf_counter()
-    trace = simulate_chain()
-    days = WEEKS * 7
-    first_held = days - HELD_OUT_WEEKS * 7
-    spark = _spark(tmp_path)
-    history, calendar = _history(spark, trace)
-    train_end = START + timedelta(days=first_held - 1)
-    spec = HorizonSpec(
-        horizon=7, attributes=ATTRIBUTES, calendar_columns=CALENDAR, min_history_days=ORIGIN_MIN_HISTORY,
-        origin_sample=min(1.0, MAX_TRAIN_ROWS / (len(trace.skus) * first_held * 7)),
-    )  # fmt: skip
-    training = history.where(history.date <= train_end)
-    run = train_demand(training, spec, CONFIG, train_end, n_folds=3, calendar=calendar)
-    reviews = list(range(HELD_OUT_WEEKS * 7))  # reorder_predictions runs daily
-    review_dates = [(START + timedelta(days=first_held + r)).isoformat() for r in reviews]
-    scored = model_forecast(run.model, spec, history, review_dates, calendar, run.interval_table,
-                            run.weekly_interval_table, "bench")  # fmt: skip
-    forecasts = _by_review(scored, trace, review_dates, reviews)
+    history_days, replay_days = HISTORY_WEEKS * 7, REPLAY_WEEKS * 7
+    migrate(Warehouse(settings))  # the weekly job records the data versions it trained on
+    ours = _simulator(SEED)
+    chain = ours.chain
+    write_reference(settings, chain)
+    naive_sim = _simulator(SEED)
+    trace = {"sold": [], "stock_out": []}
+    for d in range(history_days):
+        _write_day(settings, ours, d, ours.run_day(d))
+        _record(naive_sim, d, trace)
+    days = [_key(d) for d in range(history_days)]
+    build(settings, "inventory_snapshot", days)
+    build(settings, "daily_features", days)
+    monday = _key(history_days - 7)
+    build(settings, "demand_model", [monday])
+    print(f"\n[bench] history and model ready after {time.perf_counter() - began:.0f} s", flush=True)
 
-    policy = ReorderPolicy()
-    held = slice(first_held, days)
-    demand, opening = trace.demand[:, held], trace.on_hand[:, first_held - 1]
-    lead_days = trace.terms.draw_lead_days(demand.shape[1], np.random.default_rng(SEED))
-    before = trace.sold[:, first_held - 7 : first_held]
-    rule = forecast_rule(trace.terms, policy, forecasts.get)
-    ours = replay(demand, opening, lead_days, reviews, rule, sold_before=before)
-    weekly_rule = forecast_rule(trace.terms, ReorderPolicy(review_days=7), forecasts.get)
-    weekly = replay(demand, opening, lead_days, reviews[::7], weekly_rule, sold_before=before)
-    fallback = _by_review(baseline(history, review_dates), trace, review_dates, reviews)
-    ma28 = replay(
-        demand, opening, lead_days, reviews, forecast_rule(trace.terms, policy, fallback.get), before
-    )
-    naive = replay(demand, opening, lead_days, reviews[::7], naive_rule(trace.terms), sold_before=before)
+    ours.reorders = naive_sim.reorders = False
+    policy, naive = Tally(), Tally()
+    rule = NaiveBaseStock(ours.lead_mean.astype(float), chain.products["case_pack"].astype(float),
+                          _min_order(chain))  # fmt: skip
+    sources = []
+    for d in range(history_days, history_days + replay_days):
+        _policy_day(settings, ours, d, policy, sources)
+        _naive_day(naive_sim, d, naive, rule, trace)
+        if (d - history_days) % 7 == 6:
+            print(f"[bench] replay week {(d - history_days) // 7 + 1} done at "
+                  f"{time.perf_counter() - began:.0f} s", flush=True)  # fmt: skip
+
     figures = {
-        "fill_rate_policy": ours.fill_rate,
+        "fill_rate_policy": policy.fill_rate,
         "fill_rate_naive": naive.fill_rate,
-        "fill_rate_gain_vs_naive": ours.fill_rate - naive.fill_rate,
-        "avg_on_hand_policy": ours.avg_on_hand,
+        "fill_rate_gain_vs_naive": policy.fill_rate - naive.fill_rate,
+        "avg_on_hand_policy": policy.avg_on_hand,
         "avg_on_hand_naive": naive.avg_on_hand,
-        "target_service_level": policy.service_level,
-        "orders_policy": float(ours.orders),
-        "orders_naive": float(naive.orders),
-        "fill_rate_policy_weekly_review": weekly.fill_rate,
-        "avg_on_hand_policy_weekly_review": weekly.avg_on_hand,
-        "fill_rate_policy_baseline_ma28": ma28.fill_rate,
-        "avg_on_hand_policy_baseline_ma28": ma28.avg_on_hand,
-        **_held_out_accuracy("forecast", forecasts, trace, first_held, reviews),
-        **_held_out_accuracy("baseline_ma28", fallback, trace, first_held, reviews),
-        "backtest_wape_model": run.summary["forecast"]["wape"],
-        "backtest_wape_ma28": run.summary["ma28"]["wape"],
-        "series": float(len(trace.skus)),
-        "held_out_days": float(demand.shape[1]),
+        "orders_per_pair_week_policy": policy.orders_per_pair_week,
+        "orders_per_pair_week_naive": naive.orders_per_pair_week,
+        "duplicate_orders_policy": policy.duplicate_orders,
+        "duplicate_orders_naive": naive.duplicate_orders,
+        "orders_while_open_policy": policy.orders_while_open,
+        "orders_while_open_naive": naive.orders_while_open,
+        "duplicate_orders": policy.duplicate_orders,
+        "model_days_share": sources.count("model") / len(sources),
+        "target_service_level": 0.95,
+        "series": float(STORES * SKUS),
+        "replay_days": float(replay_days),
         "bench_s": time.perf_counter() - began,
     }
     results_writer("reorder_policy", figures)
-    print(figures)
-    spark.stop()
-    assert 0 < ours.fill_rate <= 1 and 0 < naive.fill_rate <= 1
+    print(figures, policy.seen_duplicates[:10])
+    assert np.array_equal(ours.ledger.demand, naive_sim.ledger.demand), "both policies met the same demand"
+    assert policy.days == naive.days == replay_days and policy.orders > 0 and naive.orders > 0
 
 
-def simulate_chain() -> ChainTrace:
-    """Run the chain simulator day by day and keep each day's true demand next to what it recorded."""
-    rng = np.random.default_rng(SEED)
-    chain = build_chain(rng, STORES, SKUS)
-    simulator = ChainSimulator(chain, START, rng)
-    ledger, days = simulator.ledger, WEEKS * 7
-    shape = (STORES * SKUS, days)
-    demand, sold, stock_out, on_hand = (np.zeros(shape) for _ in range(4))
-    price, promo = np.zeros(shape), np.zeros(shape, bool)
-    for d in range(days):
-        wanted, got, outs = ledger.demand.copy(), ledger.sold.copy(), ledger.stockout_days.copy()
-        simulator.run_day(d)
-        demand[:, d] = (ledger.demand - wanted).reshape(-1)
-        sold[:, d] = (ledger.sold - got).reshape(-1)
-        stock_out[:, d] = (ledger.stockout_days - outs).reshape(-1)
-        on_hand[:, d] = simulator.on_hand.reshape(-1)
-        price[:, d] = np.tile(simulator.shelf_price, STORES)
-        promo[:, d] = np.tile(simulator.promo_discount > 0, STORES)
-    products, stores = chain.products, chain.stores
-    per_row = {name: np.tile(np.asarray(values), STORES) for name, values in products.items()}
-    terms = SupplierTerms(
-        np.tile(simulator.lead_mean, STORES).astype(float), np.tile(simulator.lead_std, STORES).astype(float),
-        per_row["case_pack"].astype(float), _min_order(chain)[np.tile(np.arange(SKUS), STORES)],
-    )  # fmt: skip
-    attributes = {
-        "square_footage": np.repeat(stores["square_footage"], SKUS).astype(float),
-        **{a: per_row[a].astype(float) for a in ("unit_cost", "list_price", "shelf_life_days")},
-    }
-    return ChainTrace(np.repeat(stores["store_id"], SKUS), per_row["sku"], demand, sold, stock_out > 0, price,
-                      promo, on_hand, attributes, terms)  # fmt: skip
+def build(settings, asset: str, days: list[str]):
+    """The asset's real job on `days` (what the runner calls, without the gate)."""
+    return run_job(JobContext(GRAPH, GRAPH[asset], tuple(days), settings, "bench"))
+
+
+def _simulator(seed: int) -> ChainSimulator:
+    rng = np.random.default_rng(seed)
+    return ChainSimulator(build_chain(rng, STORES, SKUS), START, rng)
+
+
+def _key(d: int) -> str:
+    return (START + timedelta(days=d)).isoformat()
+
+
+def _write_day(settings, sim: ChainSimulator, d: int, batches: dict) -> None:
+    """Land day d's events in the raw lake assets, as the ingest writes them."""
+    write_raw_events(settings, [encode_day(_key(d), SEED, batches, sim.chain.stores["store_id"])])
+
+
+def _policy_day(settings, sim: ChainSimulator, d: int, tally: Tally, sources: list) -> None:
+    """Trade day d, land its events, run the day's jobs, place the recommended orders."""
+    before = sim.ledger.demand.copy(), sim.ledger.sold.copy()
+    batches = sim.run_day(d)
+    tally.record_day(sim.ledger.demand - before[0], sim.ledger.sold - before[1], sim.on_hand)
+    store_ids = sim.chain.stores["store_id"]
+    _write_day(settings, sim, d, batches)
+    day = [_key(d)]
+    for asset in ("inventory_snapshot", "daily_features", "open_orders", "reorder_predictions"):
+        build(settings, asset, day)
+    decided = pd.read_parquet(Path(lake_path(settings, "marts/reorder_predictions")) / f"date={day[0]}")
+    sources.append(decided["forecast_source"].iloc[0])
+    ordering = decided[decided["recommended_order_qty"] > 0]
+    store = ordering["store_id"].map({s: i for i, s in enumerate(store_ids)}).to_numpy()
+    sku = ordering["sku"].map({k: i for i, k in enumerate(sim.chain.products["sku"])}).to_numpy()
+    tally.record_orders(store, sku, ordering["reorder_point"].to_numpy(), sim.on_hand, sim.ledger.on_order, d)
+    placed = sim.place_orders(d, store, sku, ordering["recommended_order_qty"].to_numpy())
+    today = [b for b in (batches.get(PURCHASE_ORDERS), placed) if b is not None]  # cancellations, then orders
+    _write_day(settings, sim, d, {PURCHASE_ORDERS: concat(today)})
+
+
+def _naive_day(sim: ChainSimulator, d: int, tally: Tally, rule: NaiveBaseStock, trace: dict) -> None:
+    before = sim.ledger.demand.copy(), sim.ledger.sold.copy()
+    _record(sim, d, trace)
+    tally.record_day(sim.ledger.demand - before[0], sim.ledger.sold - before[1], sim.on_hand)
+    level = rule.level(np.stack(trace["sold"], axis=2), np.stack(trace["stock_out"], axis=2))
+    quantity = rule.orders(level, sim.on_hand, sim.ledger.on_order)
+    store, sku = np.nonzero(quantity)
+    tally.record_orders(store, sku, level[store, sku], sim.on_hand, sim.ledger.on_order, d)
+    sim.place_orders(d, store, sku, quantity[store, sku])
+
+
+def _record(sim: ChainSimulator, d: int, trace: dict) -> None:
+    """Run day d and keep what the store recorded: units sold, and whether the shelf ran out."""
+    sold, outs = sim.ledger.sold.copy(), sim.ledger.stockout_days.copy()
+    sim.run_day(d)
+    trace["sold"].append((sim.ledger.sold - sold).astype(float))
+    trace["stock_out"].append(sim.ledger.stockout_days > outs)
 
 
 def _min_order(chain) -> np.ndarray:
     suppliers = list(chain.suppliers["supplier_id"])
     index = [suppliers.index(s) for s in chain.products["supplier_id"]]
     return chain.suppliers["min_order_units"][index].astype(float)
-
-
-def _spark(tmp_path):
-    from spark.session import get_spark
-
-    spark = get_spark(Settings(home=tmp_path / "spark-home", lake_url="", clickhouse_url=""))
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
-
-
-def _history(spark, trace: ChainTrace):
-    """The trace in the forecasting history contract, and the holiday calendar, as Spark frames."""
-    rows, days = trace.sold.shape
-    dates = [START + timedelta(days=d) for d in range(days)]
-    frame = pd.DataFrame({
-        "store_id": np.repeat(trace.stores, days), "sku": np.repeat(trace.skus, days),
-        "date": np.tile(np.array(dates, dtype=object), rows), "units_sold": trace.sold.reshape(-1),
-        "stock_out": trace.stock_out.reshape(-1), "price": trace.price.reshape(-1),
-        "promo": trace.promo.reshape(-1),
-        **{name: np.repeat(values, days) for name, values in trace.attributes.items()},
-    })  # fmt: skip
-    schema = "store_id string, sku string, date date, units_sold double, stock_out boolean, price double, "
-    schema += "promo boolean, " + ", ".join(f"{a} double" for a in ATTRIBUTES)
-    every_day = [START + timedelta(days=d) for d in range(days + 35)]
-    holidays = [float(bool(holiday_name(d))) for d in every_day]
-    calendar = pd.DataFrame({"date": every_day, "is_holiday": holidays})
-    history = spark.createDataFrame(frame[[c.split()[0] for c in schema.split(", ")]], schema).cache()
-    return history, spark.createDataFrame(calendar, "date date, is_holiday double")
-
-
-def _by_review(scored: pd.DataFrame, trace: ChainTrace, review_dates: list[str], reviews: list[int]) -> dict:
-    """review day -> (daily_mean, daily_std) per trace row, in the trace's row order."""
-    keys = pd.MultiIndex.from_arrays([trace.stores, trace.skus])
-    out = {}
-    for day, when in zip(reviews, review_dates, strict=True):
-        part = scored[scored["date"].astype(str) == when].set_index(["store_id", "sku"]).reindex(keys)
-        if part["daily_mean"].isna().any():
-            raise AssertionError(f"no forecast for {int(part['daily_mean'].isna().sum())} rows on {when}")
-        out[day] = (part["daily_mean"].to_numpy(float), part["daily_std"].to_numpy(float))
-    return out
-
-
-def _held_out_accuracy(name: str, forecasts: dict, trace: ChainTrace, first_held: int, reviews) -> dict:
-    """WAPE and bias of each review's 7-day forecast against the true demand of the following 7 days."""
-    actual, predicted = [], []
-    for day in reviews:
-        start = first_held + day + 1
-        if start + 7 <= trace.demand.shape[1]:
-            actual.append(trace.demand[:, start : start + 7].sum(axis=1))
-            predicted.append(7 * forecasts[day][0])
-    actual, predicted = np.concatenate(actual), np.concatenate(predicted)
-    return {
-        f"{name}_wape_held_out": wape(actual, predicted),
-        f"{name}_bias_held_out": bias(actual, predicted),
-    }

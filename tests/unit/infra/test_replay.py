@@ -101,6 +101,18 @@ def test_the_books_never_go_negative_and_dimensions_carry_m5_attributes():
     assert products.loc["HOBBIES_1_254", ["category", "sub_category"]].tolist() == ["HOBBIES", "HOBBIES_1"]
 
 
+def test_every_replayed_receipt_names_an_order_placed_for_it():
+    events = _decoded()
+    placed = {o["po_id"]: o for o in events["purchase-orders"] if o["kind"] == "placed"}
+    received = defaultdict(int)
+    for r in events["supplier-shipments"]:
+        order = placed[r["po_id"]]  # the planned orders and the expedited ones alike
+        assert (order["store_id"], order["sku"]) == (r["store_id"], r["sku"]) and order["ts"] < r["ts"]
+        received[r["po_id"]] += r["quantity"]
+    assert all(received[p] <= o["quantity"] for p, o in placed.items())
+    assert {p[:3] for p in received} == {"PO-", "EXP"}
+
+
 def test_window_cuts_by_day_index_or_date():
     assert parse_start("d_3") == 2 and parse_start("2011-01-31") == 2 and parse_start(None) == 0
     replay = load_replay(DATA, ReplayWindow(parse_start("d_8"), 5))

@@ -77,3 +77,50 @@ def _replay_book_stock(events) -> dict:
             stock[key] += e["quantity"] if e["kind"] == "return" else -e["quantity"]
             assert stock[key] >= 0, f"sold more than on hand: {e}"
     return stock
+
+
+def test_receipts_fulfil_the_purchase_orders_they_name_partly_late_or_not_at_all():
+    result, events = _events(SCENARIO)
+    orders = [json.loads(v) for v in events["purchase-orders"]]
+    receipts = [json.loads(v) for v in events["supplier-shipments"]]
+    placed = {o["po_id"]: o for o in orders if o["kind"] == "placed"}
+    cancelled = defaultdict(int)
+    for o in orders:
+        if o["kind"] == "cancelled":
+            cancelled[o["po_id"]] += o["quantity"]
+    received, deliveries, late = defaultdict(int), defaultdict(int), 0
+    for r in receipts:
+        order = placed[r["po_id"]]  # every receipt names an order placed before it
+        line = ("store_id", "sku", "supplier_id")
+        assert [order[c] for c in line] == [r[c] for c in line]
+        assert order["ts"] < r["ts"]
+        received[r["po_id"]] += r["quantity"]
+        deliveries[r["po_id"]] += 1
+        late += r["ts"][:10] > order["expected_arrival"][:10]
+    assert all(received[p] + cancelled[p] <= o["quantity"] for p, o in placed.items())
+    assert sum(n > 1 for n in deliveries.values()) > 0, "some deliveries come in parts"
+    assert late > 0 and cancelled, "some orders arrive after the promised day, some are cancelled"
+    # What the events leave open is exactly what the simulator still has on order, per store x SKU.
+    open_units = defaultdict(int)
+    for p, o in placed.items():
+        open_units[(o["store_id"], o["sku"])] += o["quantity"] - received[p] - cancelled[p]
+    stores = [f"S{i + 1:03d}" for i in range(SCENARIO.stores)]
+    skus = [f"SKU{k + 1:05d}" for k in range(SCENARIO.skus)]
+    on_order = result.ledger.on_order
+    assert all(open_units[(s, k)] == on_order[i, j] for i, s in enumerate(stores) for j, k in enumerate(skus))
+
+
+def test_true_demand_does_not_depend_on_what_the_chain_orders():
+    from infra.simulator.chain import build_chain
+    from infra.simulator.engine import ChainSimulator
+
+    def simulate(reorders: bool):
+        rng = np.random.default_rng(3)
+        simulator = ChainSimulator(build_chain(rng, 2, 30), date(2026, 3, 2), rng, reorders=reorders)
+        for d in range(28):
+            simulator.run_day(d)
+        return simulator.ledger
+
+    own, none = simulate(True), simulate(False)
+    assert np.array_equal(own.demand, none.demand)
+    assert none.received.sum() == 0 and own.received.sum() > 0 and none.sold.sum() < own.sold.sum()

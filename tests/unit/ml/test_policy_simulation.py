@@ -1,53 +1,52 @@
-"""The inventory replay on tiny traces checked by hand."""
+"""The reorder benchmark's own pieces (tests/bench/reorder_replay.py), checked by hand: the naive base-stock
+policy, and what counts as a duplicate order."""
 
 import numpy as np
 import pytest
 
-from spark.ml.policy_simulation import SupplierTerms, forecast_rule, naive_rule, replay
-from spark.ml.reorder import ReorderPolicy
+from tests.bench.reorder_replay import NaiveBaseStock, Tally
 
 
-def _terms(lead=2.0, case=1, minimum=0):
-    one = np.ones(1)
-    return SupplierTerms(one * lead, one * 0.0, one * case, one * minimum)
+def _rule(case=1.0, minimum=0.0, lead=2.0):
+    return NaiveBaseStock(np.array([lead]), np.array([case]), np.array([minimum]), review_days=1.0, z=2.0)
 
 
-def test_lost_sales_and_a_delivery_by_hand():
-    # Day 0: sell 3 of 5 (2 left), order 4 arriving day 2. Day 1: sell 2 of 3 (0 left).
-    # Day 2: 4 arrive, sell 3 (1 left). Day 3: sell 1 of 3 (0 left). Served 9 of 12.
-    demand = np.array([[3, 3, 3, 3]], float)
-    outcome = replay(demand, np.array([5.0]), np.full((1, 4), 2), [0], lambda review: np.array([4.0]))
-    assert outcome.served == 9 and outcome.demand == 12
-    assert outcome.fill_rate == pytest.approx(0.75)
-    assert outcome.avg_on_hand == pytest.approx((2 + 0 + 1 + 0) / 4)
-    assert outcome.orders == 1
-
-
-def test_naive_orders_last_weeks_sales_in_cases():
-    demand = np.array([[1, 1, 1, 1, 1, 1, 1, 0]], float)
-    seen = []
-    rule = naive_rule(_terms(case=6))
-
-    def spy(review):
-        seen.append((review.day, review.sold_last_week[0], review.on_order[0]))
-        return rule(review)
-
-    outcome = replay(
-        demand, np.array([10.0]), np.full((1, 8), 3), [1, 6], spy, sold_before=np.full((1, 7), 2.0)
+def test_base_stock_level_leaves_stock_out_days_out_of_the_moving_average():
+    # 28 days: 20 days selling 4, 8 stock-out days recording 0 -> mean 4, std 0 over the kept days;
+    # S = 4 x (2 + 1) = 12. Counting the zeros would have given a mean of 20 x 4 / 28 = 2.86.
+    sold = np.array([[[4.0] * 20 + [0.0] * 8]])
+    out = np.array([[[False] * 20 + [True] * 8]])
+    assert _rule().level(sold, out)[0, 0] == pytest.approx(12.0)
+    # A spread: days of 2 and 6 (mean 4, sample std 2.04 over 28 days): S = 12 + 2 x 2.04 x sqrt(3).
+    alternating = np.array([[[2.0, 6.0] * 14]])
+    std = np.std([2.0, 6.0] * 14, ddof=1)
+    assert _rule().level(alternating, np.zeros_like(alternating, bool))[0, 0] == pytest.approx(
+        12 + 2 * std * np.sqrt(3)
     )
-    # Day 1 sees 5 earlier days x 2 + 2 sold in the replay = 12 -> 12 units (2 cases) due on day 4.
-    # Day 6 sees the replay's 7 sales of 1 -> 7 -> rounded up to 12, with 0 on order.
-    assert seen == [(1, 12.0, 0.0), (6, 7.0, 0.0)]
-    assert outcome.fill_rate == 1.0
 
 
-def test_forecast_rule_orders_up_to_the_policy_level():
-    # mean 2/day, no spread, lead time 2, daily review: reorder point 2 x (2 + 1) = 6,
-    # order-up-to 2 x (2 + 7) = 18.
-    rule = forecast_rule(_terms(), ReorderPolicy(), lambda day: (np.array([2.0]), np.array([0.0])))
-    demand = np.full((1, 3), 2.0)
-    orders = []
-    replay(
-        demand, np.array([6.0]), np.full((1, 3), 2), [0, 1], lambda r: orders.append(rule(r)[0]) or rule(r)
-    )
-    assert orders == [14, 0]  # day 0: position 4 <= 6 -> 18 - 4; day 1: position 2 + 14 > 6
+def test_base_stock_counts_what_is_on_order_and_orders_whole_cases():
+    level = np.array([[30.0]])
+    assert _rule(case=6).orders(level, np.array([[10.0]]), np.array([[0.0]]))[0, 0] == 24  # 20 -> 4 cases
+    assert _rule(case=6).orders(level, np.array([[10.0]]), np.array([[20.0]]))[0, 0] == 0  # position 30
+    assert _rule(case=6, minimum=48).orders(level, np.array([[10.0]]), np.array([[14.0]]))[0, 0] == 48
+
+
+def test_a_second_order_is_a_duplicate_only_while_the_open_one_covers_the_shortfall():
+    tally, on_hand, open_units = Tally(), np.array([[5.0, 5.0, 5.0]]), np.array([[0.0, 30.0, 10.0]])
+    store, sku = np.array([0, 0, 0]), np.array([0, 1, 2])
+    # Trigger level 20 for each: pair 0 has nothing open (a first order); pair 1's open 30 lifts it to 35
+    # (above 20: the earlier order covers it, a duplicate); pair 2's open 10 leaves it at 15 (a real need).
+    tally.record_orders(store, sku, np.array([20.0, 20.0, 20.0]), on_hand, open_units, day=3)
+    assert (tally.orders, tally.orders_while_open, tally.duplicate_orders) == (3, 2, 1)
+    assert tally.seen_duplicates == [(3, 0, 1)]
+
+
+def test_fill_rate_on_hand_and_order_frequency_add_up_over_days():
+    tally = Tally()
+    for _ in range(14):
+        tally.record_day(np.array([[4, 2]]), np.array([[4, 1]]), np.array([[10, 0]]))
+    tally.record_orders(np.array([0]), np.array([1]), np.array([5.0]), np.array([[10.0, 0.0]]),
+                        np.array([[0.0, 0.0]]), day=13)  # fmt: skip
+    assert tally.fill_rate == pytest.approx(5 / 6) and tally.avg_on_hand == pytest.approx(5.0)
+    assert tally.orders_per_pair_week == pytest.approx(1 / 2 / 2)
