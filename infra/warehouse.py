@@ -152,14 +152,3 @@ def migrate(warehouse: Warehouse) -> list[str]:
             applied_now.append(path.name)
     return applied_now
 
-
-def swap_in_month(session: Session, table: str, month: int) -> None:
-    """Make `table`'s month hold exactly what `<table>_staging` holds, atomically, then empty the staging.
-
-    ClickHouse refuses REPLACE PARTITION from an empty source, so a month staged empty is dropped instead.
-    """
-    staging = f"{table}_staging"
-    staged = session.query_df(read_sql("queries/select_staged_rows.sql").format(staging=staging))
-    swap = "replace_month_partition" if int(staged["n"].iloc[0]) else "drop_month_partition"
-    session.command(read_sql(f"dml/{swap}.sql").format(table=table, staging=staging, month=month))
-    session.command(read_sql("dml/truncate_staging.sql").format(staging=staging))

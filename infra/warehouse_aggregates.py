@@ -1,12 +1,13 @@
 """The dashboard aggregates (sql/ddl/070): rebuilt for exactly the months a fact load replaced.
 
-ClickHouse materialized views fire on INSERT only, and fact loads swap whole months in with REPLACE PARTITION,
-so the aggregates follow the same rule: stage the month's aggregate, then swap it in atomically.
+ClickHouse materialized views fire on INSERT only, and fact loads publish whole tables with EXCHANGE TABLES,
+so the aggregates follow the same rule: each is staged in the load that stages its facts, its rebuilt months
+computed from the load's own (staged, not yet visible) fact and store tables, and published with them.
 """
 
 from __future__ import annotations
 
-from infra.warehouse import Session, read_sql, swap_in_month
+from infra.warehouse_swap import TableSwap
 
 # aggregate table -> the fact tables it reads
 AGGREGATES = {
@@ -22,15 +23,20 @@ def months_of(days: list[str]) -> set[int]:
     return {int(day[:4] + day[5:7]) for day in days if day}
 
 
-def refresh_aggregates(session: Session, facts: set[str], months: set[int]) -> list[str]:
-    """Rebuild every aggregate that reads one of `facts`, for `months`; returns the aggregates rebuilt."""
-    rebuilt = []
+def stage_aggregates(swap: TableSwap, facts: set[str], months: set[int]) -> list[str]:
+    """Stage each aggregate that reads one of `facts`, its `months` rebuilt; returns the aggregates staged."""
+    staged = []
     for aggregate, sources in AGGREGATES.items():
-        if not facts & set(sources):
+        if not facts & set(sources) or not months:
             continue
-        for month in sorted(months):
-            session.command(read_sql("dml/truncate_staging.sql").format(staging=f"{aggregate}_staging"))
-            session.command(read_sql(f"dml/stage_{aggregate}.sql").format(month=month))
-            swap_in_month(session, aggregate, month)
-        rebuilt.append(aggregate)
-    return rebuilt
+        staging = swap.stage(aggregate, {str(m) for m in months})
+        swap.run(
+            f"dml/stage_{aggregate}.sql",
+            staging=staging,
+            months=", ".join(str(m) for m in sorted(months)),
+            fact_sales=swap.source("fact_sales"),
+            fact_inventory=swap.source("fact_inventory"),
+            dim_store=swap.source("dim_store"),
+        )
+        staged.append(aggregate)
+    return staged

@@ -1,14 +1,15 @@
 """Loading built asset partitions and the reference dimensions into the warehouse tables (sql/ddl).
 
-Reads the lake's Parquet with pyarrow (no Spark) and replaces whole months atomically: the month's rows
-that the load does not rebuild are copied to a staging table, the rebuilt days are inserted next to them,
-and `ALTER TABLE ... REPLACE PARTITION` swaps the month in. A rerun therefore never duplicates rows and a
-reader never sees a half-loaded day. The same sql/dml files run on chdb and on a ClickHouse server.
+Reads the lake's Parquet with pyarrow (no Spark). Each load stages every table it changes in a copy of its
+own (the months it rebuilds written afresh, the rest hard-linked) and publishes them together with EXCHANGE
+TABLES (infra/warehouse_swap.py): a reader sees every month of the load or none, a failed load leaves the
+old tables whole, and a rerun never duplicates rows. The same sql/dml files run on chdb and on a server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import numpy as np
@@ -17,16 +18,12 @@ import pyarrow.parquet as pq
 
 from infra.lake import lake_fs, lake_path
 from infra.settings import Settings
-from infra.warehouse import Session, Warehouse, read_sql, swap_in_month
-from infra.warehouse_aggregates import months_of, refresh_aggregates
+from infra.warehouse import Warehouse
+from infra.warehouse_aggregates import months_of, stage_aggregates
+from infra.warehouse_swap import TableSwap, atomic_load, render  # noqa: F401 - render: callers import it here
 
 DATE_RANGE = (date(2010, 1, 1), date(2035, 12, 31))  # dim_date covers every day the simulator and M5 use
 KEYS = {"store_id": "store_key", "sku": "product_key"}
-
-
-def render(relative: str, **params) -> str:
-    """A sql/ file with its {placeholders} filled in."""
-    return read_sql(relative).format_map(params)
 
 
 def read_days(settings: Settings, relative: str, days: list[str]) -> pd.DataFrame:
@@ -44,36 +41,26 @@ def read_reference(settings: Settings, name: str) -> pd.DataFrame:
     return pq.read_table(lake_path(settings, f"reference/{name}"), filesystem=lake_fs(settings)).to_pandas()
 
 
-def replace_days(session: Session, table: str, frame: pd.DataFrame, days: list[str]) -> None:
-    """Make `table` hold exactly `frame`'s rows for `days`, month by month, atomically per month."""
-    staging = f"{table}_staging"
-    by_month: dict[int, list[str]] = {}
-    for day in days:
-        by_month.setdefault(int(day[:4] + day[5:7]), []).append(day)
-    months = (
-        pd.to_datetime(frame["date"]).dt.strftime("%Y%m").astype(int)
-        if len(frame)
-        else pd.Series([], dtype=int)
+def stage_days(swap: TableSwap, table: str, frame: pd.DataFrame, days: list[str]) -> None:
+    """Stage `table` holding exactly `frame`'s rows for `days` and its other rows unchanged."""
+    months = months_of(days)
+    staging = swap.stage(table, {str(m) for m in months})
+    quoted = ", ".join(f"'{date.fromisoformat(d)}'" for d in days)  # a day that is no date fails here
+    swap.run(
+        "dml/stage_kept_days.sql",
+        table=table,
+        staging=staging,
+        months=", ".join(str(m) for m in sorted(months)),
+        days=quoted,
     )
-    for month, month_days in sorted(by_month.items()):
-        session.command(render("dml/truncate_staging.sql", staging=staging))
-        quoted = ", ".join(f"'{d}'" for d in month_days)
-        session.command(
-            render("dml/stage_kept_days.sql", table=table, staging=staging, month=month, days=quoted)
-        )
-        session.insert_df(staging, frame[(months == month).to_numpy()])
-        swap_in_month(session, table, month)
+    swap.session.insert_df(staging, frame)
 
 
-def replace_table(session: Session, table: str, frame: pd.DataFrame) -> None:
-    """Swap an unpartitioned table's whole content for `frame` (never empty: a dimension must have rows)."""
+def stage_dimension(swap: TableSwap, table: str, frame: pd.DataFrame) -> None:
+    """Stage an unpartitioned table's whole content as `frame` (never empty: a dimension must have rows)."""
     if frame.empty:
         raise ValueError(f"refusing to empty {table}: its reference data has no rows")
-    staging = f"{table}_staging"
-    session.command(render("dml/truncate_staging.sql", staging=staging))
-    session.insert_df(staging, frame)
-    session.command(render("dml/replace_whole_table.sql", table=table, staging=staging))
-    session.command(render("dml/truncate_staging.sql", staging=staging))
+    swap.session.insert_df(swap.stage(table), frame)
 
 
 # --- asset tables -----------------------------------------------------------------------------------------
@@ -235,20 +222,34 @@ TABLE_LOADS: dict[str, list[tuple[str, Callable[[Settings, list[str]], pd.DataFr
 
 
 def load_asset(ctx) -> dict[str, int]:
-    """Load the partitions ctx just built into the asset's warehouse table(s); rows loaded per table."""
+    """Load the partitions ctx just built into the asset's warehouse table(s), with the aggregates that read
+    them (and, for fact_inventory, the dimensions they join to), all published together; rows per table."""
     table, days = ctx.asset.warehouse_table, [d for d in ctx.partitions if d]
     if table not in TABLE_LOADS:
         raise KeyError(f"no loader for warehouse table {table!r} (asset {ctx.asset.name})")
-    loaded = {}
-    frames = [(name, rows(ctx.settings, days)) for name, rows in TABLE_LOADS[table]]
-    with Warehouse(ctx.settings).session() as session:
-        for name, frame in frames:
-            replace_days(session, name, frame, days)
-            loaded[name] = len(frame)
-        refresh_aggregates(session, set(loaded), months_of(days))
-    if table == "fact_inventory":  # the dimensions the facts join to stay in step with them
-        loaded |= load_dimensions(ctx.settings)
-    return loaded
+    frames = {name: rows(ctx.settings, days) for name, rows in TABLE_LOADS[table]}
+    dimensions = dimension_frames(ctx.settings) if table == "fact_inventory" else {}
+    with _load(ctx.settings) as swap:
+        for name, frame in dimensions.items():
+            stage_dimension(swap, name, frame)
+        for name, frame in frames.items():
+            stage_days(swap, name, frame, days)
+        stage_aggregates(swap, set(frames), months_of(days))
+    return {name: len(frame) for name, frame in (frames | dimensions).items()}
+
+
+@contextmanager
+def _load(settings: Settings) -> Iterator[TableSwap]:
+    """One atomic load on one warehouse session (on chdb the directory lock already excludes other loaders,
+    so a load lock found there was left by a crash)."""
+    warehouse = Warehouse(settings)
+    with (
+        warehouse.session() as session,
+        atomic_load(
+            session, holder_is_sole=not warehouse.is_server, wait_s=settings.warehouse_lock_timeout_s
+        ) as swap,
+    ):
+        yield swap
 
 
 # --- dimensions -------------------------------------------------------------------------------------------
@@ -309,7 +310,7 @@ def calendar_frame(first: date, last: date) -> pd.DataFrame:
 def load_dimensions(settings: Settings) -> dict[str, int]:
     """Replace dim_store, dim_product and dim_date from reference/ (and the calendar); rows per table."""
     frames = dimension_frames(settings)
-    with Warehouse(settings).session() as session:
+    with _load(settings) as swap:
         for table, frame in frames.items():
-            replace_table(session, table, frame)
+            stage_dimension(swap, table, frame)
     return {table: len(frame) for table, frame in frames.items()}

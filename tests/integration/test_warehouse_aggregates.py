@@ -6,7 +6,8 @@ import pandas as pd
 
 from infra.settings import Settings
 from infra.warehouse import Warehouse, migrate
-from infra.warehouse_aggregates import months_of, refresh_aggregates
+from infra.warehouse_aggregates import months_of, stage_aggregates
+from infra.warehouse_swap import atomic_load
 
 DAYS = ["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]
 
@@ -27,14 +28,16 @@ def test_aggregates_follow_a_month_replacement(settings: Settings):
     with warehouse.session() as s:
         s.insert_df("dim_store", pd.DataFrame({"store_key": ["S1", "S2"], "region": ["North", "East"]}))
         s.insert_df("fact_sales", sales(DAYS, 3))
-        assert refresh_aggregates(s, {"fact_sales"}, months_of(DAYS)) == [
-            "daily_sales_summary",
-            "product_performance",
-        ]
-        # a reload of March with other quantities: the fact month is replaced, then its aggregates
-        s.command("ALTER TABLE fact_sales DROP PARTITION 202603")
-        s.insert_df("fact_sales", sales(DAYS[2:], 5))
-        refresh_aggregates(s, {"fact_sales"}, {202603})
+        with atomic_load(s, holder_is_sole=True, wait_s=0) as swap:
+            assert stage_aggregates(swap, {"fact_sales"}, months_of(DAYS)) == [
+                "daily_sales_summary",
+                "product_performance",
+            ]
+        # a reload of March with other quantities, staged in the load: the aggregates read the staged facts
+        with atomic_load(s, holder_is_sole=True, wait_s=0) as swap:
+            staged = swap.stage("fact_sales", {"202603"})
+            s.insert_df(staged, sales(DAYS[2:], 5))
+            stage_aggregates(swap, {"fact_sales"}, {202603})
 
     summary = warehouse.query_df(
         "SELECT toString(date) AS day, sum(units) AS units, sum(revenue) AS revenue, "
@@ -62,8 +65,10 @@ def test_a_month_emptied_by_a_reload_disappears_from_the_aggregates(settings: Se
     migrate(warehouse)
     with warehouse.session() as s:
         s.insert_df("fact_sales", sales(DAYS, 3))
-        refresh_aggregates(s, {"fact_sales"}, months_of(DAYS))
-        s.command("ALTER TABLE fact_sales DROP PARTITION 202602")
-        refresh_aggregates(s, {"fact_sales"}, {202602})
+        with atomic_load(s, holder_is_sole=True, wait_s=0) as swap:
+            stage_aggregates(swap, {"fact_sales"}, months_of(DAYS))
+        with atomic_load(s, holder_is_sole=True, wait_s=0) as swap:
+            swap.stage("fact_sales", {"202602"})  # February reloaded with no rows
+            stage_aggregates(swap, {"fact_sales"}, {202602})
     days = warehouse.query_df("SELECT DISTINCT toString(date) AS d FROM daily_sales_summary ORDER BY d")["d"]
     assert days.tolist() == DAYS[2:]

@@ -11,6 +11,7 @@ import pandas as pd
 from assets.definitions import load_graph
 from infra.lake import lake_path
 from infra.warehouse import SQL_DIR, Warehouse, migrate, split_statements
+from infra.warehouse_aggregates import AGGREGATES
 from infra.warehouse_load import load_asset, load_dimensions, render
 from spark.context import JobContext
 
@@ -66,6 +67,14 @@ def lake_with_assets(settings):
     return snapshot
 
 
+def load_leftovers(wh: Warehouse) -> list[str]:
+    """Tables a load made for itself that still exist: staging copies and the load lock."""
+    return wh.query_df(
+        "SELECT name FROM system.tables WHERE database = currentDatabase() "
+        "AND (name LIKE '%staging%' OR name LIKE '%load_lock%') ORDER BY name"
+    )["name"].tolist()
+
+
 def count(wh: Warehouse, table: str) -> int:
     return int(wh.query_df(f"SELECT count() AS n FROM {table}")["n"].iloc[0])
 
@@ -82,11 +91,8 @@ def test_loading_twice_or_again_in_part_never_duplicates_rows(settings):
     assert count(wh, "fact_inventory") == first["fact_inventory"] == 18
     assert count(wh, "fact_ml_predictions") == 18
     assert count(wh, "fact_sales") == first["fact_sales"] > 0
-    assert (
-        count(wh, "dim_store") == 2
-        and count(wh, "dim_product") == 3
-        and count(wh, "fact_inventory_staging") == 0
-    )
+    assert count(wh, "dim_store") == 2 and count(wh, "dim_product") == 3
+    assert load_leftovers(wh) == [], "every load drops its staging copies and its lock"
 
     write_partitions(
         settings, "curated/inventory_snapshot", snapshot_frame(chain.dimensions(2, 3), DAYS[1:2], 9)
@@ -127,23 +133,31 @@ def test_every_sql_file_runs_on_chdb(settings):
     assert migrate(wh) == [], "a second migrate applies nothing"
     params = {
         "table": "fact_inventory",
-        "staging": "fact_inventory_staging",
-        "month": 202601,
+        "staging": "staged_copy",
+        "partition_id": "202601",
+        "months": "202601",
         "days": "'2026-01-30'",
-        "batch_id": 1,
+        "lock": "load_lock_check",
+        "load_id": "0123456789ab",
+        "started": 1,
+        "fact_sales": "fact_sales",
+        "fact_inventory": "fact_inventory",
+        "dim_store": "dim_store",
     }
-    query_params = {"staging": "fact_inventory_staging"}  # every other query placeholder is a number
+    query_params = {"table": "fact_inventory", "lock": "load_lock_check"}  # other placeholders are numbers
     with wh.session() as session:
+        session.command("INSERT INTO fact_inventory (date, store_key) VALUES ('2026-01-30', 'S')")
         for path in sorted((SQL_DIR / "dml").glob("*.sql")):
-            # REPLACE PARTITION refuses an empty source: stage one row first.
-            session.command("INSERT INTO fact_inventory_staging (date, store_key) VALUES ('2026-01-30', 'S')")
-            session.command("INSERT INTO dim_store_staging (store_key) VALUES ('S')")
-            if "tuple()" in path.read_text():
-                session.command(render(f"dml/{path.name}", table="dim_store", staging="dim_store_staging"))
-            else:
-                session.command(render(f"dml/{path.name}", **params))
+            # each statement on a fresh staging copy of the table it stages (an aggregate's own, else facts)
+            session.command("DROP TABLE IF EXISTS staged_copy SYNC")
+            session.command("DROP TABLE IF EXISTS load_lock_check SYNC")
+            if path.stem != "create_load_staging":
+                aggregate = path.stem.removeprefix("stage_")
+                source = aggregate if aggregate in AGGREGATES else "fact_inventory"
+                session.command(f"CREATE TABLE staged_copy AS {source}")
+            session.command(render(f"dml/{path.name}", **params))
         for path in sorted((SQL_DIR / "queries").glob("*.sql")):
-            names = set(re.findall(r"{(\w+)}", path.read_text()))
+            names = set(re.findall(r"(?<!{){(\w+)}(?!})", path.read_text()))
             for statement in split_statements(
                 render(f"queries/{path.name}", **{n: query_params.get(n, 1) for n in names})
             ):

@@ -1,0 +1,2 @@
+-- Publish a staging copy: one atomic rename swaps it with the table (run again, it swaps back).
+EXCHANGE TABLES {table} AND {staging};

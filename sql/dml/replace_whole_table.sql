@@ -1,2 +1,0 @@
--- Swap a staged unpartitioned table (a dimension) in atomically.
-ALTER TABLE {table} REPLACE PARTITION tuple() FROM {staging};
