@@ -63,3 +63,12 @@ def test_compose_kafka_version_matches_the_local_broker():
     pom = (REPO / "infra" / "kafka" / "pom.xml").read_text()
     version = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom).group(1)
     assert COMPOSE["services"]["kafka"]["image"] == f"apache/kafka:{version}"
+
+
+def test_compose_creates_every_topic_the_local_broker_gets():
+    from spark.schemas import DEAD_LETTER_TOPIC, RESTOCK_ALERTS_TOPIC, TOPICS
+
+    init = COMPOSE["services"]["kafka-init"]
+    topics = re.search(r"for topic in ([^;]+);", init["entrypoint"]).group(1).split()
+    assert topics == [*TOPICS, DEAD_LETTER_TOPIC, RESTOCK_ALERTS_TOPIC]
+    assert init["image"] == COMPOSE["services"]["kafka"]["image"]
