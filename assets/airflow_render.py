@@ -51,6 +51,7 @@ class RenderConfig:
     settings: Settings
     graph_ref: str = "assets.definitions:load_graph"  # what spark/submit.py loads (--graph)
     source_every: timedelta = timedelta(minutes=15)
+    watchdog_every: timedelta = timedelta(minutes=15)  # how soon a stalled source is noticed
     start_date: datetime = datetime(2026, 1, 1, tzinfo=UTC)
     spark_conn_id: str = SPARK_CONN_ID
     bin_dir: Path = field(default_factory=lambda: Path(sys.executable).parent)  # the venv's bin
@@ -86,8 +87,44 @@ def schedule_of(graph: AssetGraph, spec: AssetSpec, config: RenderConfig):
 
 
 def render_dags(graph: AssetGraph, config: RenderConfig) -> dict[str, DAG]:
-    """One DAG per asset, keyed (and sorted) by asset name."""
-    return {name: render_dag(graph, graph[name], config) for name in sorted(graph.order)}
+    """One DAG per asset, keyed (and sorted) by asset name, plus the freshness watchdog when any asset
+    declares an objective."""
+    dags = {name: render_dag(graph, graph[name], config) for name in sorted(graph.order)}
+    if any(graph[name].freshness for name in graph.order):
+        dags[WATCHDOG_DAG_ID] = render_freshness_watchdog(graph, config)
+    return dags
+
+
+WATCHDOG_DAG_ID = "shelfwise_freshness"
+
+
+def render_freshness_watchdog(graph: AssetGraph, config: RenderConfig) -> DAG:
+    """A scheduled DAG that checks every declared freshness objective on its own clock.
+
+    The per-asset `freshness` task runs only when its asset's DAG runs; a stalled upstream starts no run, so
+    only this DAG notices that nothing arrived.
+    """
+    watched = sorted(name for name in graph.order if graph[name].freshness is not None)
+    with DAG(
+        dag_id=WATCHDOG_DAG_ID,
+        description="Fails (alerts) when any asset misses its freshness objective, whether it ran or not.",
+        schedule=config.watchdog_every,
+        start_date=config.start_date,
+        catchup=False,
+        max_active_runs=1,
+        tags=["shelfwise", "freshness"],
+        doc_md="Checks the objectives of: " + ", ".join(f"`{name}`" for name in watched),
+    ) as dag:
+
+        @task(task_id="objectives", retries=0)
+        def objectives() -> str:
+            problems = steps.freshness_problems(graph, config.settings)
+            if problems:
+                raise AirflowFailException("freshness objectives missed: " + "; ".join(problems))
+            return f"{len(watched)} freshness objectives met"
+
+        objectives()
+    return dag
 
 
 BACKFILL_PARAMS = {

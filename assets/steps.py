@@ -275,11 +275,12 @@ def record_failure(
     return len(records)
 
 
-def freshness_problems(graph: AssetGraph, settings: Settings, asset: str) -> list[str]:
-    """This asset's freshness objective violations (same rule as `shelfwise status`)."""
+def freshness_problems(graph: AssetGraph, settings: Settings, asset: str | None = None) -> list[str]:
+    """Freshness objective violations (same rule as `shelfwise status`): one asset's, or every asset's."""
     from assets.reporting import freshness_violations
 
-    return [p for p in freshness_violations(Runner(graph, settings)) if p.startswith(f"{asset}:")]
+    problems = freshness_violations(Runner(graph, settings))
+    return problems if asset is None else [p for p in problems if p.startswith(f"{asset}:")]
 
 
 # --- helpers -----------------------------------------------------------------------------------------------

@@ -289,3 +289,22 @@ def test_scheduler_runs_the_downstream_dags_from_asset_events(standalone):
     assert run["run_type"] == "asset_triggered"
     events = api.call("GET", "/api/v2/assets/events?source_dag_id=rolling")["asset_events"]
     assert events and events[-1]["extra"]["partitions"] == DAYS
+
+
+def test_freshness_watchdog_alerts_on_a_stalled_source_without_any_asset_run(tmp_path_factory):
+    """A source that never delivers starts no run of its own DAG; the watchdog DAG still fails, naming it,
+    and passes once the source has published within its objective."""
+    from assets import steps
+    from assets.airflow_render import WATCHDOG_DAG_ID
+
+    settings, graph, dags = rendered(tmp_path_factory, "watched", f"{CHAIN}:WATCHED")
+    assert sorted(dags) == [WATCHDOG_DAG_ID, "watched_till"]
+
+    watchdog = dags[WATCHDOG_DAG_ID].test()
+    (objectives,) = watchdog.get_task_instances()
+    assert str(objectives.state) == "failed"
+    assert steps.freshness_problems(graph, settings) == ["watched_till: last built never, objective 15 min"]
+
+    chain_module().write_sales(settings, DAYS)
+    assert run(dags["watched_till"])["publish"] == "success"
+    assert run(dags[WATCHDOG_DAG_ID]) == {"objectives": "success"}

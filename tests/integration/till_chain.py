@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.graph import build_graph
-from assets.model import AssetSpec, Lake, window
+from assets.model import AssetSpec, Freshness, Lake, window
 from infra.lake import lake_path, write_partition_versions
 from infra.settings import Settings
 from spark.context import JobResult
@@ -64,6 +64,10 @@ GRAPH = build_graph(
         AssetSpec("rolling", "3-day mean", rolling_mean, Lake("rolling"), (window("totals", 3),)),
     ]
 )
+
+# The till export alone, promised every 15 minutes: what the freshness watchdog watches.
+EVERY_15_MIN = Freshness(max_lag_minutes=15)
+WATCHED = build_graph([AssetSpec("watched_till", "till", till_export, Lake("raw"), freshness=EVERY_15_MIN)])
 
 
 def write_sales(settings: Settings, days: list[str], extra: list[dict] | None = None) -> None:

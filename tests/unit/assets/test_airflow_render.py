@@ -54,11 +54,13 @@ def upstream_names(dag) -> set[str]:
 
 
 def test_dag_file_imports_cleanly_with_one_dag_per_declared_asset(bag):
+    from assets.airflow_render import WATCHDOG_DAG_ID
     from assets.definitions import load_graph
 
     graph = load_graph()
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == sorted(graph.order)
+    assert sorted(bag.dag_ids) == sorted([*graph.order, WATCHDOG_DAG_ID])
+    assert not [t for t in bag.dags[WATCHDOG_DAG_ID].tasks if t.outlets], "the watchdog emits no asset event"
     for name in graph.order:
         spec = graph[name]
         assert upstream_names(bag.dags[name]) == set(spec.upstream_names) - {name}
