@@ -72,3 +72,28 @@ def test_compose_creates_every_topic_the_local_broker_gets():
     topics = re.search(r"for topic in ([^;]+);", init["entrypoint"]).group(1).split()
     assert topics == [*TOPICS, DEAD_LETTER_TOPIC, RESTOCK_ALERTS_TOPIC]
     assert init["image"] == COMPOSE["services"]["kafka"]["image"]
+
+
+def spark_master_resolved_by_the_provider(monkeypatch, connection_env: dict[str, str]) -> str:
+    """The master the Apache Spark provider's own hook resolves from the connection the DAGs name."""
+    from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
+
+    from infra.airflow_local import SPARK_CONN_ID
+
+    for name, value in connection_env.items():
+        monkeypatch.setenv(name, value)
+    return SparkSubmitHook(conn_id=SPARK_CONN_ID)._resolve_connection()["master"]
+
+
+def test_compose_defines_the_spark_connection_the_dags_use_as_the_local_stack_does(monkeypatch):
+    from infra.airflow_local import spark_connection_env
+
+    airflow_env = COMPOSE["x-airflow"]["environment"]
+    compose_connections = {k: v for k, v in airflow_env.items() if k.startswith("AIRFLOW_CONN_")}
+    master = COMPOSE["x-shelfwise-env"]["SHELFWISE_SPARK_MASTER"]
+    local = spark_connection_env(Settings(spark_master=master))
+    assert set(compose_connections) == set(local), "compose must define exactly the connections the DAGs use"
+    assert spark_master_resolved_by_the_provider(monkeypatch, compose_connections) == master
+    assert spark_master_resolved_by_the_provider(monkeypatch, local) == master
+    local_default = spark_connection_env(Settings())
+    assert spark_master_resolved_by_the_provider(monkeypatch, local_default) == Settings().spark_master
