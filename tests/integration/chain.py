@@ -22,6 +22,7 @@ RAW_PATHS = {
     "raw_receipts": "raw/receipts",
     "raw_inventory_updates": "raw/inventory_updates",
     "raw_price_changes": "raw/price_changes",
+    "raw_purchase_orders": "raw/purchase_orders",
 }
 START = date(2026, 1, 5)  # a Monday
 
@@ -77,8 +78,9 @@ WEEKDAY_PROFILE = (0.7, 0.75, 0.8, 0.9, 1.15, 1.8, 1.9)
 
 
 def events(stores: pd.DataFrame, products: pd.DataFrame, days: int, seed: int = 3) -> dict[str, pd.DataFrame]:
-    """Raw events per asset: weekly-seasonal sales, returns, receipts every third day,
-    an opening count, damage adjustments, the opening price list and fortnightly promotions."""
+    """Raw events per asset: weekly-seasonal sales, returns, receipts every third day (each ordered two
+    evenings before, from the second day on), an opening count, damage adjustments, the opening price list
+    and fortnightly promotions."""
     rng = np.random.default_rng(seed)
     rows = {name: [] for name in RAW_PATHS}
     for d in range(days):
@@ -146,6 +148,21 @@ def _day_events(rows, rng, day, store, sku, i, d) -> None:
                 quantity=int((2.6 + 1.2 * (i % 2)) * rate),
                 unit_cost=1.0 + i,
                 ts=at(9),
+            )
+        )
+    due = day + timedelta(days=2)
+    if (d + 2 + i) % 3 == 0:  # the order of the receipt two days later, placed after closing
+        rows["raw_purchase_orders"].append(
+            dict(
+                event_id=f"o-{store}-{sku}-{due}",
+                kind="placed",
+                po_id=f"po-{store}-{sku}-{due}",
+                store_id=store,
+                sku=sku,
+                supplier_id="SUP1",
+                quantity=int((2.6 + 1.2 * (i % 2)) * ((2.0 + i) * WEEKDAY_PROFILE[due.weekday()])),
+                expected_arrival=datetime(due.year, due.month, due.day, 9),
+                ts=datetime(day.year, day.month, day.day, 21, 30),
             )
         )
     if rng.random() < 0.04 or d % 3 == i % 3:  # some damage every day
