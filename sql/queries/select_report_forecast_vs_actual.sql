@@ -1,9 +1,7 @@
--- Model performance: the daily forecast (mean and 7-day interval per day) against units sold, chain-wide.
-SELECT f.date AS date, sum(f.daily_mean) AS forecast, sum(f.confidence_low) / 7 AS low,
-       sum(f.confidence_high) / 7 AS high, sum(i.sold) AS actual
-FROM fact_ml_predictions AS f FINAL
-LEFT JOIN (SELECT store_key, product_key, date, argMax(sold, loaded_at) AS sold FROM fact_inventory
-           GROUP BY store_key, product_key, date) AS i
-       ON i.store_key = f.store_key AND i.product_key = f.product_key AND i.date = f.date
-GROUP BY date
-ORDER BY date
+-- Model performance, chain-wide: per forecast date D, the 7-day forecast totals (days D+1..D+7) against the
+-- units sold on those same days, over the store x SKU pairs of view forecast_vs_actual (all 7 days loaded).
+SELECT target_start, target_end, sum(forecast_units) AS forecast, sum(actual_units) AS actual,
+       count() AS pairs
+FROM forecast_vs_actual
+GROUP BY target_start, target_end
+ORDER BY target_start
