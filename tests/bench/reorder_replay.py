@@ -66,31 +66,36 @@ class Tally:
 
 @dataclass(frozen=True)
 class NaiveBaseStock:
-    """Base-stock on a 28-day moving average: each review, order up to S = mean x (L + R) + z x std x
-    sqrt(L + R) on the inventory position (on hand + on order), in whole cases and at least the minimum
-    order. Mean and std are those of the last 28 days' recorded sales with stock-out days left out (their
-    zero is censored demand), as the production baseline takes them; z is the production target's."""
+    """Base-stock on a 28-day moving average: each review, when the inventory position (on hand + on order)
+    is below S = mean x (L + R) + z x std x sqrt(L + R), order up to S plus mean x (cycle - R) (cycle = R:
+    plain base-stock; a longer cycle brings fewer, larger orders, like production's 7-day cycle), in whole
+    cases and at least the minimum order. Mean and std are those of the last 28 days' recorded sales with
+    stock-out days left out (their zero is censored demand), as the production baseline takes them; z is
+    the production target's."""
 
     lead_time_days: np.ndarray  # per SKU, the supplier's mean (what reference/suppliers says)
     case_pack: np.ndarray
     min_order_units: np.ndarray
     review_days: float = 1.0
+    cycle_days: float = 1.0
     z: float = ReorderPolicy().z
 
-    def level(self, sold: np.ndarray, stock_out: np.ndarray) -> np.ndarray:
-        """S per store x SKU from the trailing days (store x SKU x days arrays)."""
+    def levels(self, sold: np.ndarray, stock_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(S, order-up-to level) per store x SKU from the trailing days (store x SKU x days arrays)."""
         sold, kept = sold[:, :, -MA_DAYS:], ~stock_out[:, :, -MA_DAYS:]
         n = kept.sum(axis=2)
         mean = np.where(n > 0, (sold * kept).sum(axis=2) / np.maximum(n, 1), 0.0)
         spread = np.where(kept, sold - mean[:, :, None], 0.0)
         std = np.sqrt((spread**2).sum(axis=2) / np.maximum(n - 1, 1))
         protect = self.lead_time_days[None, :] + self.review_days
-        return mean * protect + self.z * std * np.sqrt(protect)
+        level = mean * protect + self.z * std * np.sqrt(protect)
+        return level, level + mean * max(self.cycle_days - self.review_days, 0.0)
 
-    def orders(self, level: np.ndarray, on_hand: np.ndarray, on_order: np.ndarray) -> np.ndarray:
-        """Units to order per store x SKU (0: none)."""
+    def orders(self, levels: tuple, on_hand: np.ndarray, on_order: np.ndarray) -> np.ndarray:
+        """Units to order per store x SKU (0: none), for `levels` as `levels()` returns them."""
+        level, target = levels
         position = on_hand + on_order
-        wanted = np.where(position < level, level - position, 0.0)
+        wanted = np.where(position < level, target - position, 0.0)
         pack = np.broadcast_to(self.case_pack[None, :], wanted.shape)
         minimum = np.broadcast_to(self.min_order_units[None, :], wanted.shape)
         return round_order(wanted.ravel(), pack.ravel(), minimum.ravel()).reshape(wanted.shape)

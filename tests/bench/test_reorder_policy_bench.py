@@ -15,13 +15,18 @@ job, sees it on order.
 The naive policy (tests/bench/reorder_replay.py:NaiveBaseStock: base-stock on the 28-day moving average of
 recorded sales, stock-out days left out, on the position on hand + on order) runs on a second simulator with
 the same seed: the same history, the same true demand and the same supplier outcomes per store x SKU and
-order day, reviewed on the same (every) day. Gates are not run here (tests/unit/expectations cover them).
+order day, reviewed on the same (every) day. A third simulator runs the same naive levels with production's
+7-day order cycle (below S, order up to S + 6 days of the mean: `*_naive_weekly_cycle`), so forecasts and
+safety stock are also compared at a like order frequency. Gates are not run here (tests/unit/expectations
+cover them).
 
-Figures (tests/bench/results/reorder_policy.json): fill_rate_policy / _naive, fill_rate_gain_vs_naive,
-avg_on_hand_policy / _naive (true units on the shelf per store x SKU at close), orders_per_pair_week_policy /
-_naive, duplicate_orders_policy / _naive (an order placed while an earlier open order for the store x SKU,
-with the true on-hand, was already above the level that triggered it), orders_while_open_*, the share of
-replayed days the model served (model_days_share), series, replay_days, bench_s.
+Figures (tests/bench/results/reorder_policy.json), each for policy / naive / naive_weekly_cycle: fill_rate_*
+(units sold / true demand), avg_on_hand_* (true units on the shelf per store x SKU at close),
+orders_per_pair_week_*, duplicate_orders_* (an order placed while an earlier open order for the store x SKU,
+with the true on-hand, was already above the level that triggered it), orders_while_open_*; then
+fill_rate_gain_vs_naive and avg_on_hand_vs_naive (policy minus naive; the same against the weekly-cycle
+variant), duplicate_orders (the policy's), the share of replayed days the model served (model_days_share),
+series, replay_days, bench_s.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ from tests.bench.reorder_replay import NaiveBaseStock, Tally
 
 pytestmark = [pytest.mark.bench, pytest.mark.spark]
 STORES, SKUS, SEED = 3, 24, 17
-HISTORY_WEEKS, REPLAY_WEEKS = 16, 6
+HISTORY_WEEKS, REPLAY_WEEKS = 10, 5  # ~14 min on 2 cores: each replayed day runs four Spark jobs
 START = date(2025, 1, 6)  # a Monday: the replay starts on a Monday, right after the model's week
 GRAPH = load_graph()
 
@@ -59,11 +64,11 @@ def test_reorder_predictions_against_the_naive_policy(settings, results_writer):
     ours = _simulator(SEED)
     chain = ours.chain
     write_reference(settings, chain)
-    naive_sim = _simulator(SEED)
-    trace = {"sold": [], "stock_out": []}
+    naive, weekly = (Naive(_simulator(SEED), NaiveBaseStock(*_terms(chain), cycle_days=n)) for n in (1, 7))
     for d in range(history_days):
         _write_day(settings, ours, d, ours.run_day(d))
-        _record(naive_sim, d, trace)
+        naive.trade(d)
+        weekly.trade(d)
     days = [_key(d) for d in range(history_days)]
     build(settings, "inventory_snapshot", days)
     build(settings, "daily_features", days)
@@ -71,31 +76,25 @@ def test_reorder_predictions_against_the_naive_policy(settings, results_writer):
     build(settings, "demand_model", [monday])
     print(f"\n[bench] history and model ready after {time.perf_counter() - began:.0f} s", flush=True)
 
-    ours.reorders = naive_sim.reorders = False
-    policy, naive = Tally(), Tally()
-    rule = NaiveBaseStock(ours.lead_mean.astype(float), chain.products["case_pack"].astype(float),
-                          _min_order(chain))  # fmt: skip
-    sources = []
+    ours.reorders = naive.sim.reorders = weekly.sim.reorders = False
+    policy, sources = Tally(), []
     for d in range(history_days, history_days + replay_days):
         _policy_day(settings, ours, d, policy, sources)
-        _naive_day(naive_sim, d, naive, rule, trace)
+        naive.review(d)
+        weekly.review(d)
         if (d - history_days) % 7 == 6:
             print(f"[bench] replay week {(d - history_days) // 7 + 1} done at "
                   f"{time.perf_counter() - began:.0f} s", flush=True)  # fmt: skip
 
     figures = {
-        "fill_rate_policy": policy.fill_rate,
-        "fill_rate_naive": naive.fill_rate,
-        "fill_rate_gain_vs_naive": policy.fill_rate - naive.fill_rate,
-        "avg_on_hand_policy": policy.avg_on_hand,
-        "avg_on_hand_naive": naive.avg_on_hand,
-        "orders_per_pair_week_policy": policy.orders_per_pair_week,
-        "orders_per_pair_week_naive": naive.orders_per_pair_week,
-        "duplicate_orders_policy": policy.duplicate_orders,
-        "duplicate_orders_naive": naive.duplicate_orders,
-        "orders_while_open_policy": policy.orders_while_open,
-        "orders_while_open_naive": naive.orders_while_open,
+        "fill_rate_gain_vs_naive": policy.fill_rate - naive.tally.fill_rate,
+        "avg_on_hand_vs_naive": policy.avg_on_hand - naive.tally.avg_on_hand,
+        "fill_rate_gain_vs_naive_weekly_cycle": policy.fill_rate - weekly.tally.fill_rate,
+        "avg_on_hand_vs_naive_weekly_cycle": policy.avg_on_hand - weekly.tally.avg_on_hand,
         "duplicate_orders": policy.duplicate_orders,
+        **_figures("policy", policy),
+        **_figures("naive", naive.tally),
+        **_figures("naive_weekly_cycle", weekly.tally),
         "model_days_share": sources.count("model") / len(sources),
         "target_service_level": 0.95,
         "series": float(STORES * SKUS),
@@ -104,8 +103,18 @@ def test_reorder_predictions_against_the_naive_policy(settings, results_writer):
     }
     results_writer("reorder_policy", figures)
     print(figures, policy.seen_duplicates[:10])
-    assert np.array_equal(ours.ledger.demand, naive_sim.ledger.demand), "both policies met the same demand"
-    assert policy.days == naive.days == replay_days and policy.orders > 0 and naive.orders > 0
+    assert np.array_equal(ours.ledger.demand, naive.sim.ledger.demand), "both policies met the same demand"
+    assert policy.days == naive.tally.days == replay_days and policy.orders > 0 and naive.tally.orders > 0
+
+
+def _figures(name: str, tally: Tally) -> dict[str, float]:
+    return {
+        f"fill_rate_{name}": tally.fill_rate,
+        f"avg_on_hand_{name}": tally.avg_on_hand,
+        f"orders_per_pair_week_{name}": tally.orders_per_pair_week,
+        f"duplicate_orders_{name}": tally.duplicate_orders,
+        f"orders_while_open_{name}": tally.orders_while_open,
+    }
 
 
 def build(settings, asset: str, days: list[str]):
@@ -148,26 +157,38 @@ def _policy_day(settings, sim: ChainSimulator, d: int, tally: Tally, sources: li
     _write_day(settings, sim, d, {PURCHASE_ORDERS: concat(today)})
 
 
-def _naive_day(sim: ChainSimulator, d: int, tally: Tally, rule: NaiveBaseStock, trace: dict) -> None:
-    before = sim.ledger.demand.copy(), sim.ledger.sold.copy()
-    _record(sim, d, trace)
-    tally.record_day(sim.ledger.demand - before[0], sim.ledger.sold - before[1], sim.on_hand)
-    level = rule.level(np.stack(trace["sold"], axis=2), np.stack(trace["stock_out"], axis=2))
-    quantity = rule.orders(level, sim.on_hand, sim.ledger.on_order)
-    store, sku = np.nonzero(quantity)
-    tally.record_orders(store, sku, level[store, sku], sim.on_hand, sim.ledger.on_order, d)
-    sim.place_orders(d, store, sku, quantity[store, sku])
+class Naive:
+    """A naive policy on its own simulator: what its stores recorded, and what it achieved."""
+
+    def __init__(self, sim: ChainSimulator, rule: NaiveBaseStock):
+        self.sim, self.rule, self.tally = sim, rule, Tally()
+        self.sold: list[np.ndarray] = []
+        self.stock_out: list[np.ndarray] = []
+
+    def trade(self, d: int) -> np.ndarray:
+        """Run day d and keep what the store recorded: units sold, and whether the shelf ran out."""
+        ledger = self.sim.ledger
+        demand, sold, outs = ledger.demand.copy(), ledger.sold.copy(), ledger.stockout_days.copy()
+        self.sim.run_day(d)
+        self.sold.append((ledger.sold - sold).astype(float))
+        self.stock_out.append(ledger.stockout_days > outs)
+        return ledger.demand - demand
+
+    def review(self, d: int) -> None:
+        """Trade a replayed day, then order after the close as the rule says."""
+        sim = self.sim
+        demand = self.trade(d)
+        self.tally.record_day(demand, self.sold[-1], sim.on_hand)
+        levels = self.rule.levels(np.stack(self.sold[-28:], axis=2), np.stack(self.stock_out[-28:], axis=2))
+        quantity = self.rule.orders(levels, sim.on_hand, sim.ledger.on_order)
+        store, sku = np.nonzero(quantity)
+        self.tally.record_orders(store, sku, levels[0][store, sku], sim.on_hand, sim.ledger.on_order, d)
+        sim.place_orders(d, store, sku, quantity[store, sku])
 
 
-def _record(sim: ChainSimulator, d: int, trace: dict) -> None:
-    """Run day d and keep what the store recorded: units sold, and whether the shelf ran out."""
-    sold, outs = sim.ledger.sold.copy(), sim.ledger.stockout_days.copy()
-    sim.run_day(d)
-    trace["sold"].append((sim.ledger.sold - sold).astype(float))
-    trace["stock_out"].append(sim.ledger.stockout_days > outs)
-
-
-def _min_order(chain) -> np.ndarray:
+def _terms(chain) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per SKU, as the reference dimensions say: supplier's mean lead time, case pack, minimum order."""
     suppliers = list(chain.suppliers["supplier_id"])
     index = [suppliers.index(s) for s in chain.products["supplier_id"]]
-    return chain.suppliers["min_order_units"][index].astype(float)
+    lead, minimum = chain.suppliers["lead_time_days"][index], chain.suppliers["min_order_units"][index]
+    return lead.astype(float), chain.products["case_pack"].astype(float), minimum.astype(float)
