@@ -51,7 +51,7 @@ def build_slow_movers(ctx: JobContext) -> JobResult:
     """Per week (Monday key, Sunday cutoff): the at-risk flag of every store x SKU at the cutoff."""
     cutoffs = {monday: shift(monday, 6) for monday in ctx.partitions}
     newest = ctx.partitions[-TRAIN_NEWEST_WEEKS:]
-    history = (slow_movers.TRAIN_WEEKS + slow_movers.TEST_WEEKS) * 7 + slow_movers.HORIZON_DAYS
+    history = slow_movers.LABELLED_WEEKS * 7 + slow_movers.HORIZON_DAYS
     first = min(
         shift(cutoffs[ctx.partitions[0]], -slow_movers.FEATURE_DAYS),
         shift(cutoffs[newest[0]], -history - slow_movers.FEATURE_DAYS),
@@ -75,7 +75,7 @@ def build_slow_movers(ctx: JobContext) -> JobResult:
 def _slow_movers_week(sundays: DataFrame, cutoff: str, train: bool) -> tuple[DataFrame, dict]:
     current = sundays.where(F.col("date") == F.lit(cutoff).cast("date"))
     last_known = shift(cutoff, -slow_movers.HORIZON_DAYS)
-    span = (slow_movers.TRAIN_WEEKS + slow_movers.TEST_WEEKS) * 7
+    span = slow_movers.LABELLED_WEEKS * 7
     labelled = sundays.where(
         F.col("date").between(
             F.lit(shift(last_known, -span + 1)).cast("date"), F.lit(last_known).cast("date")
@@ -95,8 +95,8 @@ def _slow_movers_week(sundays: DataFrame, cutoff: str, train: bool) -> tuple[Dat
 def _cannot_train(labelled: DataFrame) -> str:
     stats = labelled.agg(F.countDistinct("date").alias("origins"), F.countDistinct("label").alias("classes"))
     row = stats.first()
-    if row["origins"] < slow_movers.TEST_WEEKS + MIN_TRAIN_ORIGINS:
-        needed = slow_movers.TEST_WEEKS + MIN_TRAIN_ORIGINS
+    if row["origins"] < slow_movers.TEST_WEEKS + slow_movers.EMBARGO_WEEKS + MIN_TRAIN_ORIGINS:
+        needed = slow_movers.TEST_WEEKS + slow_movers.EMBARGO_WEEKS + MIN_TRAIN_ORIGINS
         return f"only {row['origins']} weeks of labelled origins (< {needed})"
     if row["classes"] < 2:
         return "labelled origins hold only one class"

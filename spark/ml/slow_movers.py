@@ -5,7 +5,9 @@ sales, days since the last sale, stock-out days, shelf life, price). The label l
 `at_risk` when fewer than half of its on-hand units sell within min(shelf life, 28) days
 (AT_RISK_SELL_THROUGH), i.e. at least half the stock would expire or age past a month on the shelf.
 A label is known only once its 28 days have passed, so a week's model learns from origins at least 28 days
-before its cutoff and is measured on a time split: the newest TEST_WEEKS labelled origins are held out.
+before its cutoff and is measured on a time split: the newest TEST_WEEKS labelled origins are held out, and
+the EMBARGO_WEEKS before them are left out of training, as their 28-day label windows reach into the test
+weeks (a training label would then already know the test origins' sales).
 The same split scores the transparent cover rule (on-hand > sales expected over the shelf life at the
 28-day mean rate, times 1/AT_RISK_SELL_THROUGH) so the forest's precision/recall has a reference.
 """
@@ -25,7 +27,9 @@ SERIES = ["store_id", "sku"]
 HORIZON_DAYS = 28
 AT_RISK_SELL_THROUGH = 0.5
 TEST_WEEKS = 4
-TRAIN_WEEKS = 20  # labelled origins a week's model learns from (plus TEST_WEEKS held out)
+TRAIN_WEEKS = 20  # labelled origins a week's model learns from (plus the embargo and TEST_WEEKS held out)
+EMBARGO_WEEKS = (HORIZON_DAYS - 1) // 7  # weekly origins whose label reaches past the first test origin
+LABELLED_WEEKS = TRAIN_WEEKS + EMBARGO_WEEKS + TEST_WEEKS  # weeks of labelled origins a week's job reads
 FEATURE_DAYS = 91  # the longest trailing statistic
 DEFAULT_SHELF_LIFE = 365  # ambient goods without a shelf life
 FEATURES = (
@@ -118,13 +122,14 @@ def _label_columns() -> list[Column]:
 
 
 def train_and_score(labelled: DataFrame, current: DataFrame, config: ForestConfig) -> tuple[DataFrame, dict]:
-    """Fit on the older labelled origins, measure on the newest TEST_WEEKS, refit on all, score `current`.
-
-    Returns the scored rows (at_risk_probability, at_risk) and the split's metrics for forest and rule.
-    """
+    """Fit on the labelled origins before the embargo, measure on the newest TEST_WEEKS, refit on all, score
+    `current`. Returns the scored rows (at_risk_probability, at_risk) and the split's metrics for forest and
+    rule."""
     days = sorted(r["date"] for r in labelled.select("date").distinct().collect())
-    test_days = days[-TEST_WEEKS:]
-    train = labelled.where(~F.col("date").isin(test_days))
+    train_days, test_days = embargoed_split(days)
+    if not train_days:
+        raise ValueError(f"{len(days)} labelled weeks leave none to train on before the embargo")
+    train = labelled.where(F.col("date").isin(train_days))
     test = labelled.where(F.col("date").isin(test_days))
     held_out = pipeline(config).fit(train).transform(test)
     metrics = {
@@ -133,12 +138,20 @@ def train_and_score(labelled: DataFrame, current: DataFrame, config: ForestConfi
         "test_rows": test.count(),
         "train_rows": train.count(),
         "test_at_risk_share": _share(test),
+        "embargo_days": (test_days[0] - train_days[-1]).days,
     }
     scored = pipeline(config).fit(labelled).transform(current)
     probability = vector_to_array("probability")[1]
     return scored.withColumn("at_risk_probability", probability).withColumn(
         "at_risk", F.col("prediction") > 0.5
     ).drop("features", "rawPrediction", "probability", "prediction"), metrics
+
+
+def embargoed_split(days: list) -> tuple[list, list]:
+    """(training origins, test origins) of sorted origin days: the newest TEST_WEEKS are the test, and a
+    training origin's label window (HORIZON_DAYS after it) ends on or before the first test origin."""
+    test = days[-TEST_WEEKS:]
+    return [d for d in days[:-TEST_WEEKS] if (test[0] - d).days >= HORIZON_DAYS], test
 
 
 def pipeline(config: ForestConfig) -> Pipeline:

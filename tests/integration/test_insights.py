@@ -24,12 +24,14 @@ from . import chain
 
 pytestmark = pytest.mark.spark
 GRAPH = load_graph()
-DAYS = [(chain.START + timedelta(days=i)).isoformat() for i in range(84)]
-SPIKE = ("S00", "P001", DAYS[61])
-SHORT_COUNT = ("S01", "P002", DAYS[62])
+# 15 weeks: slow_movers needs 10 labelled Sundays (4 to test, 3 embargoed before them, 3 to train on)
+DAYS = [(chain.START + timedelta(days=i)).isoformat() for i in range(105)]
+PLANTED = 82  # the planted anomalies: 22 days before the end, inside the cross-sell pairs' 56 days
+SPIKE = ("S00", "P001", DAYS[PLANTED])
+SHORT_COUNT = ("S01", "P002", DAYS[PLANTED + 1])
 DEAD = ("S01", "P003")  # never sells in this store, receipts keep coming
 PAIR = ("P000", "P002")  # always in the same basket
-WEEKS = ["2026-03-16", "2026-03-23"]  # the last two complete weeks (cutoffs 03-22, 03-29 = DAYS[-1])
+WEEKS = ["2026-04-06", "2026-04-13"]  # the last two complete weeks (cutoffs 04-12, 04-19 = DAYS[-1])
 
 
 def planted_events(dims) -> dict[str, pd.DataFrame]:
@@ -101,7 +103,7 @@ def planted_events(dims) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def lake(spark, tmp_path_factory):
-    """Settings of a lake holding the planted chain and its 84-day inventory_snapshot."""
+    """Settings of a lake holding the planted chain and its 105-day inventory_snapshot."""
     settings = isolated_settings(tmp_path_factory.mktemp("insights") / "home")
     dims = chain.dimensions(2, 4)
     chain.write_lake(settings, dims, planted_events(dims))
@@ -136,7 +138,7 @@ def read(settings, asset: str) -> pd.DataFrame:
 
 
 def test_a_spike_and_a_short_count_are_flagged_with_their_reason_and_normal_days_are_not(lake):
-    wanted = DAYS[60:64]
+    wanted = DAYS[PLANTED - 1 : PLANTED + 3]
     result = build(lake, "sales_anomalies", wanted)
     assert result.rows_by_partition == {d: 8 for d in wanted}
     scores = read(lake, "sales_anomalies").set_index(["store_id", "sku", "date"])
@@ -145,9 +147,11 @@ def test_a_spike_and_a_short_count_are_flagged_with_their_reason_and_normal_days
     assert short.is_anomaly and short.reason == "count_shortfall" and short.count_variance < -50, (
         short.to_dict()
     )
-    assert not scores.loc[(*SPIKE[:2], DAYS[60])].is_anomaly, "the day before the spike is an ordinary day"
+    assert not scores.loc[(*SPIKE[:2], DAYS[PLANTED - 1])].is_anomaly, "the day before the spike is ordinary"
     flagged = scores[scores.is_anomaly]
-    assert set(flagged.index) <= {SPIKE, SHORT_COUNT, ("S00", "P001", DAYS[62])}, flagged[["reason", "score"]]
+    assert set(flagged.index) <= {SPIKE, SHORT_COUNT, ("S00", "P001", DAYS[PLANTED + 1])}, flagged[
+        ["reason", "score"]
+    ]
     assert gate(lake, "sales_anomalies", wanted).passed
     table = load(lake, "sales_anomalies", wanted)
     assert len(table) == len(flagged) and "sales_spike" in set(table.reason), "only flagged rows are loaded"
