@@ -76,12 +76,14 @@ def daily_history(history: DataFrame) -> pd.DataFrame:
 
 
 def with_smoothing(results: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
-    """Add the `ets` column: per fold, exponential smoothing fitted on each series' days before the origin."""
+    """Add the `ets` column: per fold, exponential smoothing fitted on each series' days before the origin
+    (a series with no day before the origin gets its 28-day mean, as the model's own inputs do)."""
     parts = []
     for origin, fold in results.groupby("fold_origin", sort=True):
         ets = smoothing_forecasts(daily, origin, sorted(fold["h"].unique()))
         parts.append(fold.merge(ets, on=[*SERIES, "h"], how="left"))
-    return pd.concat(parts, ignore_index=True)
+    merged = pd.concat(parts, ignore_index=True)
+    return merged.assign(ets=merged["ets"].fillna(merged["ma28"]))
 
 
 def smoothing_forecasts(daily: pd.DataFrame, origin: date, horizons: list[int]) -> pd.DataFrame:
