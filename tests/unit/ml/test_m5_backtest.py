@@ -24,7 +24,8 @@ def test_fold_is_scored_like_a_submission():
          "label": subset.units[i, origin + h - 1], "forecast": 3.0, "snaive": subset.units[i, origin + h - 8]}
         for i, sku in enumerate(["a", "b"]) for h in (1, 2)
     ][::-1]  # fmt: skip
-    scores = score_folds(subset, pd.DataFrame(rows), levels={1: (), 12: ("item_id", "store_id")})
+    levels = {1: (), 12: ("item_id", "store_id")}
+    scores = score_folds(subset, pd.DataFrame(rows), methods=("forecast", "snaive"), levels=levels)
     expected, _ = metrics.wrmsse(
         subset.ids, subset.units[:, :origin], subset.units[:, origin:], np.full((2, 2), 3.0),
         subset.dollars(origin - 28, origin), {1: (), 12: ("item_id", "store_id")},
