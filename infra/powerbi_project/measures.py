@@ -230,7 +230,7 @@ PREDICTIONS = (
         NOT_KPI + "one line's reorder point (blank over several lines: a reorder point does not add up).",
     ),
     Measure(
-        "Urgency",
+        "Order Urgency",
         _on_latest(*_REORDER, "SELECTEDVALUE(fact_ml_predictions[urgency])", _HAS_ORDER),
         "",
         NOT_KPI + "one line's urgency label.",

@@ -169,7 +169,7 @@ REORDERS = Page(
                 *(
                     measure(PRED, n)
                     for n in (
-                        "Urgency",
+                        "Order Urgency",
                         "Order Units",
                         "On Hand at Prediction",
                         "Reorder Point",

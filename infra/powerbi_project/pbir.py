@@ -32,6 +32,11 @@ def _literal(value: str) -> dict:
     return {"expr": {"Literal": {"Value": value}}}
 
 
+def _text(value: str) -> dict:
+    """A string literal of the semantic query language: single-quoted, quotes doubled."""
+    return _literal("'" + value.replace("'", "''") + "'")
+
+
 def field_expression(field: Field) -> dict:
     kind = "Measure" if field.is_measure else "Column"
     return {kind: {"Expression": {"SourceRef": {"Entity": field.table}}, "Property": field.name}}
@@ -61,7 +66,7 @@ def visual_document(visual: Visual, z: int) -> dict:
         "visualType": visual.visual_type,
         "query": query,
         "visualContainerObjects": {
-            "title": [{"properties": {"show": _literal("true"), "text": _literal(f"'{visual.title}'")}}]
+            "title": [{"properties": {"show": _literal("true"), "text": _text(visual.title)}}]
         },
     }
     if visual.single_select:

@@ -97,7 +97,7 @@ def test_the_reorder_list_is_read_one_store_at_a_time():
     (field,) = bound_fields(by_name["store_slicer"])
     assert field["Column"]["Expression"]["SourceRef"]["Entity"] == "dim_store"
     shown = {f.get("Measure", {}).get("Property") for f in bound_fields(by_name["order_list"])}
-    assert {"Order Units", "Order Value", "Urgency"} <= shown
+    assert {"Order Units", "Order Value", "Order Urgency"} <= shown
 
 
 def test_the_forecast_page_plots_forecasts_against_actuals_on_their_target_days():

@@ -159,6 +159,12 @@ def test_measures_reference_existing_columns_and_measures():
             assert reference in known, f"measure {name!r} reads unknown measure [{reference}]"
 
 
+def test_measure_names_collide_with_no_column():
+    """Tabular names are case-insensitive: a measure named like a column of its table will not load."""
+    for name, (table, _) in measures().items():
+        assert name.lower() not in {c.lower() for c in columns(table)}, f"measure {name!r} in {table}"
+
+
 def test_no_measure_anchors_on_the_calendar():
     """dim_date runs to 2035-12-31: LASTDATE/MAX over it makes every snapshot blank."""
     for name, (_, node) in measures().items():
