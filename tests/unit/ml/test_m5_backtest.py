@@ -49,3 +49,21 @@ def test_group_mean_uses_only_earlier_days():
     means = group_trailing_mean(M5Subset(ids, units, None, None, None), ("item_id",), days=2)
     # item a per store: 2, 2, 2, 2 -> day 0 has no past (0), later days average the two days before
     assert means.tolist() == [[0, 2, 2, 2], [0, 2, 2, 2], [0, 5, 5, 5]]
+
+
+def test_final_window_truth_lines_up_with_items_and_sums_to_departments(tmp_path):
+    from tests.bench.m5_backtest import EVAL_DAYS, EVAL_FILE, eval_truth
+
+    truth = pd.DataFrame({"item_id": ["A_1_001", "A_1_002", "B_1_001"], "dept_id": ["A_1", "A_1", "B_1"],
+                          "store_id": ["s1", "s1", "s1"]})  # fmt: skip
+    values = np.arange(3 * len(EVAL_DAYS), dtype=float).reshape(3, -1)
+    truth = pd.concat([truth, pd.DataFrame(values, columns=EVAL_DAYS)], axis=1)
+    truth.to_csv(tmp_path / EVAL_FILE, index=False)
+    items = pd.DataFrame({"item_id": ["B_1_001", "A_1_002"], "dept_id": ["B_1", "A_1"], "store_id": "s1"})
+    got = eval_truth(tmp_path, M5Subset(items, None, None, None, None))
+    assert got.tolist() == [values[2].tolist(), values[1].tolist()]
+    depts = pd.DataFrame({"item_id": ["A_1", "B_1"], "dept_id": ["A_1", "B_1"], "store_id": "s1"})
+    got = eval_truth(tmp_path, M5Subset(depts, None, None, None, None))
+    assert got.tolist() == [(values[0] + values[1]).tolist(), values[2].tolist()]
+    with pytest.raises(ValueError, match="lacks"):
+        eval_truth(tmp_path, M5Subset(items.assign(store_id="s9"), None, None, None, None))
