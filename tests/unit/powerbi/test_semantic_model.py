@@ -220,3 +220,17 @@ def test_every_table_holding_store_rows_is_filtered_by_each_restricted_role():
         assert permissions["fact_cross_sell"].startswith('[store_key] = "ALL" || [store_key] IN ')
         for table, column in COLUMN_REF.findall(" ".join(permissions.values())):
             assert column in columns(table), (role.name, table, column)
+
+
+def test_the_refresh_credential_may_read_every_table_the_model_reads():
+    """The model refreshes (and runs DirectQuery) as bi_refresh (sql/security/create_bi_readers.sql): a
+    table it reads but that credential is not granted fails the refresh in the service."""
+    grants = (SQL_DIR / "security" / "create_bi_readers.sql").read_text()
+    granted = {
+        grantee: set(re.findall(rf"GRANT SELECT ON \{{database\}}\.(\w+) TO {grantee};", grants))
+        for grantee in ("bi_reader", "bi_refresh")
+    }
+    readable = granted["bi_refresh"] | (
+        granted["bi_reader"] if "GRANT bi_reader TO bi_refresh;" in grants else set()
+    )
+    assert set(tables()) - readable == set()
