@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from referencing.exceptions import NoSuchResource
+from typer.testing import CliRunner
 
+from infra.cli import app as shelfwise_cli
 from infra.powerbi_project import GENERATED_FOLDERS, project_files, write_project
 
 from .pbip_schemas import REPO, errors, validator
@@ -71,7 +73,8 @@ def test_a_schema_outside_the_local_copy_is_an_error_not_a_download():
 def test_the_committed_project_is_what_the_description_generates(tmp_path):
     """Golden files: `shelfwise powerbi build` into a temp folder reproduces powerbi/ exactly, and the
     generated folders hold nothing else."""
-    write_project(tmp_path)
+    result = CliRunner().invoke(shelfwise_cli, ["powerbi", "build", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
     generated = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
     assert generated == set(project_files())
     for relative in sorted(generated):
@@ -87,3 +90,11 @@ def test_the_committed_project_is_what_the_description_generates(tmp_path):
             p.relative_to(POWERBI).as_posix() for p in (POWERBI / folder).rglob("*") if p.is_file()
         } - generated
         assert not stray, f"files the generator no longer writes: {sorted(stray)}"
+
+
+def test_a_rebuild_removes_files_the_description_no_longer_has(tmp_path):
+    stale = tmp_path / "shelfwise.Report" / "definition" / "pages" / "retired" / "page.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    write_project(tmp_path)
+    assert not stale.exists()
