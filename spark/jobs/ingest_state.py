@@ -7,6 +7,7 @@ the offsets whose data it committed, whatever happened to its process.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 
 from infra.lake import lake_fs, lake_path
@@ -14,6 +15,7 @@ from infra.settings import Settings
 from spark.jobs.pos_events import Rules
 
 CHECKPOINTS = "raw/_checkpoints"
+_log = logging.getLogger(__name__)
 
 Offsets = dict[int, int]  # partition -> next offset to read
 
@@ -61,10 +63,12 @@ def batch_id(start: Offsets, end: Offsets) -> str:
     return "_".join(f"p{p}-{start.get(p, 0)}-{end[p]}" for p in sorted(end))
 
 
+class BadReference(ValueError):
+    """A reference dimension the ingest cannot take its ids from; says which folder and why."""
+
+
 def load_rules(settings: Settings, now: datetime | None = None) -> Rules:
     """Known stores and SKUs from the reference dimensions in the lake, and the accepted time window."""
-    import pyarrow.parquet as pq
-
     fs = lake_fs(settings)
     known = {}
     for name, column in (("stores", "store_id"), ("products", "sku")):
@@ -73,5 +77,24 @@ def load_rules(settings: Settings, now: datetime | None = None) -> Rules:
             raise FileNotFoundError(
                 f"{folder} is missing: run `shelfwise simulate` (it writes the dimensions)"
             )
-        known[name] = frozenset(pq.read_table(folder, filesystem=fs, columns=[column]).column(0).to_pylist())
+        known[name] = known_ids(fs, folder, column)
     return Rules(known["stores"], known["products"], now or datetime.now(UTC), settings.ingest_retention_days)
+
+
+def known_ids(fs, folder: str, column: str) -> frozenset[str]:
+    """The ids in `column` of the dimension at `folder`. A row without a usable id (null, blank) is left out
+    and logged: events naming it are quarantined as unknown, the other rows still count. A folder whose
+    files cannot be read, or whose ids are not text, is a BadReference."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        ids = pq.read_table(folder, filesystem=fs, columns=[column]).column(0)
+    except (pa.ArrowException, OSError, KeyError, ValueError) as error:
+        raise BadReference(f"{folder}: cannot read {column!r}: {type(error).__name__}: {error}") from None
+    if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+        raise BadReference(f"{folder}: {column!r} holds {ids.type}, not text")
+    usable = [value for value in ids.to_pylist() if value is not None and value.strip()]
+    if len(usable) < len(ids):
+        _log.warning("%s: %d rows without a usable %s left out", folder, len(ids) - len(usable), column)
+    return frozenset(usable)
