@@ -66,10 +66,11 @@ PRICE_FIELDS = ("unit_price", "unit_cost", "price")
 
 @dataclass(frozen=True)
 class Rules:
-    """What a valid event must match: known stores and SKUs, and the accepted time window."""
+    """What a valid event must match: known stores and SKUs (None: not checked, as in the live-stock stream,
+    which has no reference snapshot), and the accepted time window."""
 
-    stores: frozenset[str]
-    skus: frozenset[str]
+    stores: frozenset[str] | None
+    skus: frozenset[str] | None
     now: datetime
     retention_days: int
 
@@ -112,9 +113,9 @@ def _parse(asset: str, payload: bytes | str | None, rules: Rules) -> dict:
         _check_quantity(asset, kind, row["quantity"])
     _check_money(row)
     _check_time(row["ts"], rules)
-    if row["store_id"] not in rules.stores:
+    if rules.stores is not None and row["store_id"] not in rules.stores:
         raise _Bad(UNKNOWN_STORE, f"store_id {row['store_id']!r} is not in reference/stores")
-    if row["sku"] not in rules.skus:
+    if rules.skus is not None and row["sku"] not in rules.skus:
         raise _Bad(UNKNOWN_SKU, f"sku {row['sku']!r} is not in reference/products")
     return row
 
