@@ -175,3 +175,85 @@ def test_one_hostile_event_alone_does_not_stop_a_quiet_topic(lake):
 
     assert result.details["read"] == result.details["quarantined"] == 1
     assert read_checkpoint(settings, topic) == latest_offsets(settings, topic)
+
+
+# --- the live-stock stream ---------------------------------------------------------------------------------
+
+T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
+RUN = uuid.uuid4().hex[:6]
+STORE, SKU = f"PP{RUN}-1", "SKU-001"
+
+
+def stock_event(topic: str, kind: str, quantity: int, minute: int, **changes) -> dict:
+    ts = (T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event = {"event_id": uuid.uuid4().hex, "kind": kind, "store_id": STORE, "sku": SKU, "quantity": quantity}
+    return {**event, "ts": ts, **changes}
+
+
+def stock_pills() -> list[tuple[str, bytes | None]]:
+    """Events the ingest quarantines, each of which once stopped or bent the live stream."""
+    sale = json.dumps(stock_event("sales-transactions", "sale", 1, 30))
+    return [
+        ("supplier-shipments", json.dumps(stock_event("", "", 2**31 - 1, 31)).encode()),  # on_hand overflows
+        ("sales-transactions", json.dumps(stock_event("", "sale", 1, 0, ts="0001-01-01T00:00:00Z")).encode()),
+        ("sales-transactions", json.dumps(stock_event("", "sale", 1, 0, ts="9999-12-31T23:59:59Z")).encode()),
+        ("sales-transactions", sale[:-1].encode() + b', "quantity": 900}'),  # read as 900 by Spark's JSON
+        ("sales-transactions", json.dumps(stock_event("", "sale", 1, 32, store_id="\ud800")).encode()),
+        ("inventory-updates", json.dumps(stock_event("", "count", -5, 33)).encode()),
+        ("inventory-updates", json.dumps(stock_event("", "adjustment", 0, 34)).encode()),
+        ("sales-transactions", b"\xff\xfe not json"),
+        ("sales-transactions", None),
+    ]
+
+
+@pytest.fixture
+def stream(services: Settings, tmp_path):
+    """The live-stock service on the session's broker, with its own file lake and chdb; stopped afterwards."""
+    from infra import services as local_services
+
+    settings = services.model_copy(update={"home": tmp_path / "home", "lake_url": ""})
+    local_services.service("live_stock", settings).start()
+    try:
+        yield settings
+    finally:
+        local_services.stop_all(settings, ["live_stock"])
+
+
+def _send(settings: Settings, events: list[tuple[str, bytes | None]]) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    for topic, value in events:
+        producer.send(topic, key=STORE.encode(), value=value)
+    producer.flush()
+    producer.close()
+
+
+def _on_hand(settings: Settings) -> int | None:
+    from infra.warehouse import Warehouse
+
+    frame = Warehouse(settings).query_df(
+        f"SELECT on_hand FROM inventory_live_current WHERE store_id = '{STORE}' AND sku = '{SKU}'"
+    )
+    return None if frame.empty else int(frame.on_hand.item())
+
+
+def _wait_for_on_hand(settings: Settings, expected: int, timeout_s: float = 120) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _on_hand(settings) == expected:
+            return True
+        time.sleep(1.0)
+    return False
+
+
+def test_hostile_events_do_not_stop_inventory_live(stream):
+    delivery = stock_event("supplier-shipments", "", 24, 1)
+    del delivery["kind"]
+    _send(stream, [("supplier-shipments", json.dumps(delivery).encode())])
+    assert _wait_for_on_hand(stream, 24), f"the delivery never reached inventory_live: {_on_hand(stream)}"
+
+    _send(stream, stock_pills())
+    _send(stream, [("sales-transactions", json.dumps(stock_event("", "sale", 3, 40)).encode())])
+
+    assert _wait_for_on_hand(stream, 21), f"a sale after the hostile events never landed: {_on_hand(stream)}"
