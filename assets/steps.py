@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from assets.event_extra import event_extra
-from assets.graph import AssetGraph
+from assets.graph import AssetGraph, input_keys
 from assets.model import checked_day
 from assets.records import Record
 from assets.runner import Runner, Selection, rejected_partitions, run_job
@@ -62,8 +62,8 @@ def check(
 ) -> CheckOutcome:
     """Decide from versions alone (no data read) whether this asset has partitions to build.
 
-    Waits while an ancestor has partitions to build that have not failed (its own run is due or under way),
-    so a diamond's consumer builds once, after both of its inputs.
+    Waits while an upstream partition that the partitions to build read is itself still to be built and has
+    not failed (its run is due or under way), so a diamond's consumer builds once, after both of its inputs.
     """
     spec = graph[asset]
     work = work_dir(settings, asset, run_id)
@@ -73,10 +73,13 @@ def check(
     runner = Runner(graph, settings)
     selection = selection_for(asset, params)
     plans = runner.plan(selection)
-    blockers = upstream_in_progress(runner, asset, plans)
+    chosen = [p for p in plans[asset].to_build() if selection.in_range(p.key)]
+    # What would be stale once every upstream run due has built: those partitions wait for what they read.
+    settled = runner.plan(Selection())
+    due = {p.key for p in settled[asset].to_build() if selection.in_range(p.key)} | {p.key for p in chosen}
+    blockers = upstream_in_progress(runner, asset, settled, sorted(due))
     if blockers:
         return CheckOutcome("wait", "waiting for " + "; ".join(blockers))
-    chosen = [p for p in plans[asset].to_build() if selection.in_range(p.key)]
     if not chosen:
         why = "is up to date" if plans[asset].partitions else "has no input data yet"
         return CheckOutcome("skip", f"{asset} {why}")
@@ -88,20 +91,43 @@ def check(
     return CheckOutcome("build", "; ".join(reasons), tuple(p.key for p in chosen))
 
 
-def upstream_in_progress(runner: Runner, asset: str, plans: dict[str, AssetPlan]) -> list[str]:
-    """Ancestors with partitions still to build whose latest attempt did not fail, as 'name keys' lines."""
+def upstream_in_progress(
+    runner: Runner, asset: str, plans: dict[str, AssetPlan], keys: list[str]
+) -> list[str]:
+    """Upstream partitions that `asset`'s partitions `keys` read (directly or through others) which are
+    still to be built and whose latest attempt did not fail, as 'name keys' lines. A pending partition
+    nothing here reads (another week's model, a day outside every window) holds nothing: once built, its
+    asset event triggers this asset again."""
     attempts = runner.store.latest_attempts()
     failed = {
         (a, p)
         for a, p, s in zip(attempts["asset"], attempts["partition"], attempts["status"], strict=True)
         if s == "failed"
     }
-    blockers = []
-    for name in sorted(runner.graph.ancestors({asset}) - {asset}):
-        pending = [p.key for p in plans[name].to_build() if (name, p.key) not in failed]
-        if pending:
-            blockers.append(f"{name} {compress_keys(pending)}")
-    return blockers
+    pending = {(name, p.key) for name, plan in plans.items() for p in plan.to_build()} - failed
+    blockers: dict[str, list[str]] = {}
+    for name, key in sorted(partitions_read(runner.graph, plans, asset, keys)):
+        if name != asset and (name, key) in pending:
+            blockers.setdefault(name, []).append(key)
+    return [f"{name} {compress_keys(found)}" for name, found in blockers.items()]
+
+
+def partitions_read(
+    graph: AssetGraph, plans: dict[str, AssetPlan], asset: str, keys: list[str]
+) -> set[tuple[str, str]]:
+    """Every (asset, partition) that `asset`'s partitions `keys` read, directly or through other assets."""
+    available = {name: [p.key for p in plan.partitions] for name, plan in plans.items()}
+    seen: set[tuple[str, str]] = set()
+    todo = [(asset, key) for key in keys]
+    while todo:
+        name, key = todo.pop()
+        spec = graph[name]
+        for up in spec.upstream:
+            for upstream_key in input_keys(spec, up, key, available.get(up.asset, [])):
+                if (up.asset, upstream_key) not in seen:
+                    seen.add((up.asset, upstream_key))
+                    todo.append((up.asset, upstream_key))
+    return seen
 
 
 # --- build (runs inside spark-submit) -------------------------------------------------------------------

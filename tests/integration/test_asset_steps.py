@@ -161,3 +161,25 @@ def test_submit_entry_point_runs_the_job_and_writes_its_result(settings, monkeyp
     written = json.loads(result.read_text())
     assert written["row_count"] == 4 and sorted(written["partition_versions"]) == DAYS
     assert submit.parse_args(["--asset", "a", "--run-id", "r", "--result", "x"]).graph == submit.DEFAULT_GRAPH
+
+
+def test_a_consumer_waits_only_for_the_upstream_partitions_it_reads(diamond):
+    """A late event for an old day leaves totals and lines 2026-03-01 pending; basket building only the new
+    day reads neither, so it builds at once instead of waiting for partitions it never reads."""
+    settings = diamond
+    late = {"day": DAYS[0], "store": "S3", "sku": "A", "qty": 5}
+    write_sales(settings, DAYS + ["2026-03-03"], extra=[late])
+    materialize(settings, "raw", "r2")
+    new_day = {"date_from": "2026-03-03", "date_to": "2026-03-03"}
+    for asset in ("totals", "lines"):
+        outcome = steps.check(GRAPH, settings, asset, f"{asset}-new", new_day)
+        assert outcome.partitions == ("2026-03-03",)
+        work = steps.work_dir(settings, asset, f"{asset}-new")
+        steps.build(GRAPH, settings, asset, outcome.partitions, f"{asset}-new", work / "result.json")
+        steps.gate(GRAPH, settings, asset, f"{asset}-new")
+        steps.publish(GRAPH, settings, asset, f"{asset}-new")
+
+    assert steps.check(GRAPH, settings, "basket", "b-new", new_day).partitions == ("2026-03-03",)
+    everything = steps.check(GRAPH, settings, "basket", "b-all")  # would rebuild 03-01 too: that one waits
+    assert everything.action == "wait"
+    assert everything.reason == "waiting for lines 2026-03-01; totals 2026-03-01"
