@@ -178,9 +178,8 @@ def _rules_hold(asset: str, rules: Rules, table):
     now, ts = rules.now.astimezone(UTC).replace(tzinfo=None), table.column("ts")
     oldest = now - timedelta(days=rules.retention_days)
     checks += [pc.less_equal(ts, _instant(now + CLOCK_SKEW)), pc.greater_equal(ts, _instant(oldest))]
-    known = {"store_id": rules.stores, "sku": rules.skus}  # None: not checked
-    checks += [pc.is_in(table[name], value_set=_strings(ids))
-               for name, ids in known.items() if ids is not None]  # fmt: skip
+    checks += [pc.is_in(table.column("store_id"), value_set=_strings(rules.stores)),
+               pc.is_in(table.column("sku"), value_set=_strings(rules.skus))]  # fmt: skip
     held = checks[0]
     for check in checks[1:]:
         held = pc.and_(held, check)

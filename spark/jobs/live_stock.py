@@ -6,9 +6,10 @@ time of the last sale and a sales velocity. Each micro-batch is applied in the d
 state read back from the warehouse, and written as new row versions tagged with the batch id, so a batch that
 Spark replays after a crash recomputes exactly the same rows (the state it starts from excludes its own id).
 
-Events move stock only when the ingest would accept them: each micro-batch is classified by the ingest's own
-`event_batches` (the time window as of the batch; no store or SKU check, the stream holds no reference
-snapshot), so a hostile event is skipped rather than stopping the stream or bending on-hand.
+A hostile event moves no stock and never stops the stream: an event moves stock only when its JSON reads the
+same to every reader (`pos_events.readable`, the ingest's decoding rules) and its kind, quantity and time
+are within the ingest's rules for its topic (`movable`). Before, a sale dated 0001-01-01 stopped the stream
+(pandas holds no such time) and a receipt of 2**31 - 1 units overflowed on_hand.
 
     python -m spark.jobs.live_stock          # what `shelfwise services up --only live_stock` runs
 """
@@ -17,19 +18,17 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from spark.jobs.event_batches import classify_batches
-from spark.jobs.pos_events import REASON, Rules
+from spark.jobs.pos_events import CLOCK_SKEW, QUANTITY_RANGE, readable
+from spark.schemas import TOPICS
 
 LIVE_TABLE = "inventory_live"
 STREAM_TOPICS = ("sales-transactions", "supplier-shipments", "inventory-updates")
 VELOCITY_DAYS = 7.0  # time constant of the decayed sales rate, in days
 STATE_COLUMNS = ["store_id", "sku", "on_hand", "last_sale_at", "velocity_per_day", "last_event_at"]
-EVENT_COLUMNS = ["topic", "offset", "kind", "store_id", "sku", "quantity", "ts"]
 # Effect of an event on on-hand: (topic, kind) -> sign; None means "set to quantity" (a shelf count).
 EFFECTS = {
     ("sales-transactions", "sale"): -1,
@@ -91,7 +90,10 @@ def _decayed(velocity: float, since, now) -> float:
 
 
 def event_stream(spark, settings):
-    """Kafka records (topic, partition, offset, value) of the three stock-moving topics."""
+    """POS events from the three stock-moving topics, parsed to the columns apply_events reads."""
+    from pyspark.sql import functions as F
+
+    schema = "event_id STRING, kind STRING, store_id STRING, sku STRING, quantity INT, ts TIMESTAMP"
     raw = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka_bootstrap)
@@ -100,28 +102,32 @@ def event_stream(spark, settings):
         .option("failOnDataLoss", "false")
         .load()
     )
-    return raw.select("topic", "partition", "offset", "value")
+    parsed = raw.select(
+        "topic",
+        "partition",
+        "offset",
+        "timestamp",
+        "value",
+        F.from_json(F.col("value").cast("string"), schema).alias("e"),
+    )
+    # Events the ingest job would quarantine for these fields move no stock here either.
+    return parsed.where(
+        "e.store_id IS NOT NULL AND e.sku IS NOT NULL AND e.quantity IS NOT NULL AND e.ts IS NOT NULL"
+    ).where(movable())
 
 
-def stock_events(records, rules: Rules) -> pd.DataFrame:
-    """The Kafka records (an Arrow table: topic, partition, offset, value) the ingest accepts under `rules`,
-    as the frame apply_events reads (topic, offset, kind, store_id, sku, quantity, ts)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    frames = []
-    for topic in STREAM_TOPICS:
-        of_topic = records.filter(pc.equal(records["topic"], topic)).select(["partition", "offset", "value"])
-        if of_topic.num_rows == 0:
-            continue
-        classified = pa.Table.from_batches(list(classify_batches(topic, rules, of_topic.to_batches())))
-        kept = classified.filter(pc.is_null(classified[REASON]))
-        kinds = kept["kind"] if "kind" in kept.column_names else pa.nulls(kept.num_rows, pa.string())
-        columns = {"topic": pa.array([topic] * kept.num_rows, pa.string()), "offset": kept["kafka_offset"],
-                   "kind": pc.fill_null(kinds, "")}  # fmt: skip
-        columns |= {name: kept[name] for name in EVENT_COLUMNS[3:]}
-        frames.append(pa.table(columns).to_pandas())
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=EVENT_COLUMNS)
+def movable() -> str:
+    """SQL condition: the event's kind, quantity and time are within the ingest's rules for its topic."""
+    cases = []
+    for topic, kind in EFFECTS:
+        asset = TOPICS[topic]
+        low, high = QUANTITY_RANGE.get(asset) or QUANTITY_RANGE[(asset, kind)]
+        nonzero = " AND e.quantity <> 0" if kind == "adjustment" else ""
+        cases.append(f"(topic = '{topic}' AND coalesce(e.kind, '') = '{kind}' "
+                     f"AND e.quantity BETWEEN {low} AND {high}{nonzero})")  # fmt: skip
+    skew = int(CLOCK_SKEW.total_seconds())
+    window = f"e.ts >= TIMESTAMP '1970-01-01' AND e.ts <= current_timestamp() + INTERVAL {skew} SECONDS"
+    return f"({' OR '.join(cases)}) AND {window}"
 
 
 def write_batch(settings, frame: pd.DataFrame, batch_id: int) -> int:
@@ -142,10 +148,21 @@ def write_batch(settings, frame: pd.DataFrame, batch_id: int) -> int:
     return len(new)
 
 
-def _apply_batch(settings, batch, batch_id: int) -> int:
-    """foreachBatch: the micro-batch's records classified as the ingest does, then applied."""
-    rules = Rules(None, None, datetime.now(UTC), settings.ingest_retention_days)
-    return write_batch(settings, stock_events(batch.toArrow(), rules), batch_id)
+def _to_pandas(batch) -> pd.DataFrame:
+    rows = batch.selectExpr(
+        "topic",
+        "offset",
+        "value",
+        "e.kind AS kind",
+        "e.store_id AS store_id",
+        "e.sku AS sku",
+        "e.quantity AS quantity",
+        "e.ts AS ts",
+    ).toPandas()
+    rows = rows[[readable(value) for value in rows.pop("value")]].reset_index(drop=True)
+    rows["kind"] = rows["kind"].fillna("")
+    rows["ts"] = pd.to_datetime(rows["ts"], utc=True)
+    return rows
 
 
 def start(settings, trigger_seconds: float = 1.0, ready_file: Path | None = None):
@@ -160,7 +177,7 @@ def start(settings, trigger_seconds: float = 1.0, ready_file: Path | None = None
     spark = get_spark(settings, app_name="shelfwise-live-stock")
     query = (
         event_stream(spark, settings)
-        .writeStream.foreachBatch(lambda batch, batch_id: _apply_batch(settings, batch, batch_id))
+        .writeStream.foreachBatch(lambda batch, batch_id: write_batch(settings, _to_pandas(batch), batch_id))
         .option("checkpointLocation", spark_url(settings, "streams/live_stock/_checkpoint"))
         .trigger(processingTime=f"{trigger_seconds:g} seconds")
         .start()

@@ -66,11 +66,10 @@ PRICE_FIELDS = ("unit_price", "unit_cost", "price")
 
 @dataclass(frozen=True)
 class Rules:
-    """What a valid event must match: known stores and SKUs (None: not checked, as in the live-stock stream,
-    which has no reference snapshot), and the accepted time window."""
+    """What a valid event must match: known stores and SKUs, and the accepted time window."""
 
-    stores: frozenset[str] | None
-    skus: frozenset[str] | None
+    stores: frozenset[str]
+    skus: frozenset[str]
     now: datetime
     retention_days: int
 
@@ -103,6 +102,15 @@ def classify(topic: str, payload: bytes | str | None, rules: Rules) -> Verdict:
         return Verdict(None, UNREPRESENTABLE, f"{type(error).__name__}: {error}"[:500])
 
 
+def readable(payload: bytes | str | None) -> bool:
+    """Whether `payload` is one JSON object that every reader reads the same way (classify's first step)."""
+    try:
+        _document(payload)
+    except Exception:  # noqa: BLE001 - _Bad or a gap: either way not safe to read
+        return False
+    return True
+
+
 def _parse(asset: str, payload: bytes | str | None, rules: Rules) -> dict:
     document = _document(payload)
     row = {name: _typed(name, kind, document.get(name)) for name, kind in RAW_SCHEMAS[asset]}
@@ -113,9 +121,9 @@ def _parse(asset: str, payload: bytes | str | None, rules: Rules) -> dict:
         _check_quantity(asset, kind, row["quantity"])
     _check_money(row)
     _check_time(row["ts"], rules)
-    if rules.stores is not None and row["store_id"] not in rules.stores:
+    if row["store_id"] not in rules.stores:
         raise _Bad(UNKNOWN_STORE, f"store_id {row['store_id']!r} is not in reference/stores")
-    if rules.skus is not None and row["sku"] not in rules.skus:
+    if row["sku"] not in rules.skus:
         raise _Bad(UNKNOWN_SKU, f"sku {row['sku']!r} is not in reference/products")
     return row
 

@@ -3,11 +3,9 @@ ledger."""
 
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
-import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import settings as hsettings
@@ -16,10 +14,7 @@ from hypothesis import strategies as st
 from infra.settings import Settings
 from infra.warehouse import Warehouse, migrate
 from spark.jobs import pos_events
-from spark.jobs.live_stock import STATE_COLUMNS, STREAM_TOPICS, apply_events, stock_events, write_batch
-from spark.jobs.pos_events import Rules
-from tests.unit.spark.test_event_batches import till_event
-from tests.unit.spark.test_pos_events import RULES
+from spark.jobs.live_stock import STATE_COLUMNS, apply_events, write_batch
 
 KINDS = [
     ("sales-transactions", "sale"), ("sales-transactions", "return"), ("supplier-shipments", ""),
@@ -101,43 +96,10 @@ def test_a_replayed_batch_writes_the_same_state(settings: Settings):
     assert Warehouse(settings).query_df("SELECT count() AS n FROM inventory_live FINAL")["n"].item() == 3
 
 
-def kafka_records(records: list[tuple[str, bytes | None]]) -> pa.Table:
-    """What the stream's micro-batch holds: topic, partition, offset, value."""
-    return pa.table({"topic": [t for t, _ in records], "partition": pa.array([0] * len(records), pa.int32()),
-                     "offset": pa.array(range(len(records)), pa.int64()),
-                     "value": pa.array([v for _, v in records], pa.binary())})  # fmt: skip
+def test_the_stream_reads_only_json_every_reader_reads_alike():
+    from tests.unit.spark.test_pos_events import SPELLINGS
 
-
-def test_only_events_the_ingest_accepts_move_stock():
-    good = [(topic, till_event(topic, n)) for topic in STREAM_TOPICS for n in range(4)]
-    sale = json.loads(till_event("sales-transactions", 9))
-    receipt = json.loads(till_event("supplier-shipments", 9))
-    pills = [
-        ("sales-transactions", json.dumps({**sale, "ts": "0001-01-01T00:00:00Z"}).encode()),  # stopped it
-        ("sales-transactions", json.dumps({**sale, "ts": "9999-12-31T23:59:59Z"}).encode()),
-        ("sales-transactions", json.dumps(sale)[:-1].encode() + b', "quantity": 900}'),
-        ("sales-transactions", json.dumps({**sale, "store_id": "\ud800"}).encode()),
-        ("supplier-shipments", json.dumps({**receipt, "quantity": 2**31 - 1}).encode()),  # overflows on_hand
-        ("inventory-updates", b"\xff"),
-        ("inventory-updates", None),
-        ("price-changes", till_event("price-changes", 1)),  # moves no stock
-    ]
-    records = good[:6] + pills + good[6:]
-    rules = Rules(None, None, RULES.now, RULES.retention_days)
-
-    events = stock_events(kafka_records(records), rules)
-
-    assert sorted(events.offset) == [n for n, (_, v) in enumerate(records) if (_, v) in good]
-    want = [pos_events.classify(t, v, rules).row for t, v in good]
-    assert sorted(events.quantity) == sorted(row["quantity"] for row in want)
-    assert set(events.store_id) == {"S001", "S002"} and events.ts.dt.tz is not None
-    moved = apply_events(pd.DataFrame(columns=STATE_COLUMNS), events.rename(columns={"offset": "seq"}))
-    assert len(moved) == len(events.groupby(["store_id", "sku"]))
-
-
-def test_no_known_stores_means_no_store_check_in_both_paths():
-    values = [till_event("sales-transactions", n).replace(b"S00", b"X00") for n in range(100)]
-    rules = Rules(None, None, RULES.now, RULES.retention_days)
-    assert all(pos_events.classify("sales-transactions", v, rules).reason is None for v in values)
-    events = stock_events(kafka_records([("sales-transactions", v) for v in values]), rules)
-    assert len(events) == 100 and set(events.store_id) == {"X001", "X002"}
+    for name, (text, reason) in SPELLINGS.items():
+        decodes = reason not in (pos_events.AMBIGUOUS, pos_events.UNPARSEABLE)
+        assert pos_events.readable(text.encode("utf-8", "surrogatepass")) == decodes, name
+    assert not pos_events.readable(None) and not pos_events.readable(b"\xff{}")
