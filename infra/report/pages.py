@@ -142,6 +142,8 @@ def model(warehouse: Warehouse) -> str:
 
 def alerts(warehouse: Warehouse) -> str:
     latest = query(warehouse, "report_latest_predictions", limit=25)
+    if not latest.empty:
+        latest["stock_out_risk_score"] = latest["stock_out_risk_score"].map("{:.0%}".format)
     quality = query(warehouse, "report_data_quality")
     risk = table(
         latest, ["store", "product", "on_hand", "stock_out_risk_score", "urgency"], highlight="urgency"
