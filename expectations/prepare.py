@@ -174,8 +174,19 @@ def _previous_day(ctx, frame: pd.DataFrame, key: str, step: dict) -> pd.Series:
     return pd.Series(pd.MultiIndex.from_frame(frame[on]).map(values), index=frame.index).astype(float)
 
 
+def _flagged_key(ctx, frame: pd.DataFrame, key: str, step: dict) -> pd.Series:
+    """A key column's value on the first flagged row of each key, null elsewhere: a store-level flag on a
+    store x SKU frame then fails once per store, and the failure lists the stores."""
+    flagged = frame[frame[step["where"]].astype(bool)]
+    first = flagged.index[~flagged[step["flagged_key"]].duplicated()]
+    keys = pd.Series(None, index=frame.index, dtype=object)
+    keys.loc[first] = frame.loc[first, step["flagged_key"]]
+    return keys
+
+
 DERIVATIONS = {
     "eval": _eval,
+    "flagged_key": _flagged_key,
     "hours_into_day": _hours_into_day,
     "known": _known,
     "lookup": _lookup,

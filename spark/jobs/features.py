@@ -40,7 +40,9 @@ def build_daily_features(ctx: JobContext) -> JobResult:
     snapshot = read_days(ctx, "inventory_snapshot", shift(first, -max(WINDOWS)), last, SNAPSHOT_COLUMNS)
     prices = read_days(ctx, "raw_price_changes", None, last, RAW_PRICE_CHANGES)
     stores, products = read_dimension(ctx, "stores"), read_dimension(ctx, "products")
-    frame = sales_features(snapshot.select(*SERIES, "date", F.col("sold").alias("units_sold"), "stock_out"))
+    # a silent store's day (no sales sent while open) is censored like a stock-out: its zero is not demand
+    censored = (F.col("stock_out") | F.col("store_silent")).alias("stock_out")
+    frame = sales_features(snapshot.select(*SERIES, "date", F.col("sold").alias("units_sold"), censored))
     frame = with_shelf_price(frame, prices, products, shift(first, -max(WINDOWS)))
     frame = with_calendar(frame, ctx, first, last)
     frame = frame.join(stores.select("store_id", *STORE_ATTRIBUTES), "store_id", "left")

@@ -20,6 +20,8 @@ SERIES = ["store_id", "sku"]
 LEDGER_BUCKETS = 8  # pandas groups handed to the Python workers (a few per core, each under ~1 M rows at 7 M)
 BUCKET = "_ledger_bucket"
 COVER_DAYS = 28  # days of cover = closing / mean daily units sold over the trailing 28 days
+SILENT_WEEKS = 4  # a store usually trades on a weekday it recorded sales on in one of the 4 weeks before
+HISTORY_DAYS = max(COVER_DAYS - 1, 7 * SILENT_WEEKS)  # days of this asset read before the first built day
 SNAPSHOT_COLUMNS = [
     ("store_id", "string"),
     ("sku", "string"),
@@ -37,6 +39,7 @@ SNAPSHOT_COLUMNS = [
     ("days_of_cover", "double"),
     ("value_at_cost", "double"),
     ("value_at_retail", "double"),
+    ("store_silent", "boolean"),
 ]
 
 
@@ -45,11 +48,10 @@ def build_inventory_snapshot(ctx: JobContext) -> JobResult:
     first, last = ctx.partitions[0], ctx.partitions[-1]
     stores, products = read_dimension(ctx, "stores"), read_dimension(ctx, "products")
     days = day_aggregates(movements(ctx, first, last))
-    previous = read_days(
-        ctx, ctx.asset.name, shift(first, -COVER_DAYS + 1), shift(first, -1), SNAPSHOT_COLUMNS
-    )
+    previous = read_days(ctx, ctx.asset.name, shift(first, -HISTORY_DAYS), shift(first, -1), SNAPSHOT_COLUMNS)
     ledger = apply_ledger(dense_days(stores, products, days, first, last), previous)
     snapshot = with_position_measures(ledger, previous, stores, products)
+    snapshot = with_silent_stores(snapshot, silent_store_days(stores, days, previous, first, last))
     rows = write_days(ctx, snapshot.select("date", *[c for c, _ in SNAPSHOT_COLUMNS]))
     return JobResult(sum(rows.values()), rows_by_partition=rows)
 
@@ -97,14 +99,56 @@ def day_aggregates(events: DataFrame) -> DataFrame:
 
 def dense_days(stores: DataFrame, products: DataFrame, days: DataFrame, first: str, last: str) -> DataFrame:
     """Every store x SKU x day of the range (from the dimensions); zero movement where nothing happened."""
-    calendar = days.sparkSession.range(1).select(
-        F.explode(F.sequence(F.lit(first).cast("date"), F.lit(last).cast("date"))).alias("date")
-    )
+    calendar = _calendar(days.sparkSession, first, last)
     grid = stores.select("store_id").crossJoin(products.select("sku")).crossJoin(calendar)
     dense = grid.join(days, [*SERIES, "date"], "left")
     dense = dense.withColumn("has_count", F.col("count_qty").isNotNull())
     return dense.fillna(
         0, subset=["sold", "returned", "received", "adjustments", "count_qty", "net_after_count"]
+    )
+
+
+def silent_store_days(stores: DataFrame, days: DataFrame, previous: DataFrame, first: str, last: str):
+    """(store_id, date) of first..last where a store recorded no sales event (sale or return) although it
+    usually trades that weekday and the rest of the chain traded that day.
+
+    Closures are not in the data (reference/stores has opening hours only; the shops shut on Christmas Day
+    and New Year's Day in the simulator's calendar, not in reference/), so "open" is inferred: the store had
+    sales on the same weekday in one of the SILENT_WEEKS weeks before (this build's days or the stored
+    ones), and some other store of the chain had sales that day (a chain-wide zero is a closure, and the
+    raw_sales row-count band already flags a whole missing feed).
+    """
+
+    def trading(frame: DataFrame) -> DataFrame:
+        units = F.sum(F.col("sold") + F.col("returned"))
+        return frame.groupBy("store_id", "date").agg(units.alias("units")).where("units > 0").drop("units")
+
+    traded_now = trading(days)
+    traded = traded_now.unionByName(trading(previous))
+    back = days.sparkSession.range(1, SILENT_WEEKS + 1).select((F.col("id") * 7).cast("int").alias("back"))
+    usual = (
+        stores.select("store_id")
+        .crossJoin(_calendar(days.sparkSession, first, last))
+        .crossJoin(back)
+        .select("store_id", "date", F.date_sub("date", F.col("back")).alias("earlier"))
+        .join(traded.withColumnRenamed("date", "earlier"), ["store_id", "earlier"], "left_semi")
+        .select("store_id", "date")
+        .distinct()
+    )
+    chain_trading = traded_now.select("date").distinct()
+    return usual.join(traded_now, ["store_id", "date"], "left_anti").join(chain_trading, "date", "left_semi")
+
+
+def with_silent_stores(snapshot: DataFrame, silent: DataFrame) -> DataFrame:
+    """`store_silent`: the store sent no sales that day while open; its zero sales are missing data."""
+    flagged = silent.withColumn("store_silent", F.lit(True))
+    marked = snapshot.join(flagged, ["store_id", "date"], "left")
+    return marked.withColumn("store_silent", F.coalesce(F.col("store_silent"), F.lit(False)))
+
+
+def _calendar(spark, first: str, last: str) -> DataFrame:
+    return spark.range(1).select(
+        F.explode(F.sequence(F.lit(first).cast("date"), F.lit(last).cast("date"))).alias("date")
     )
 
 

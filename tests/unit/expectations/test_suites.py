@@ -48,7 +48,8 @@ def inventory_snapshot(sold: int = 2) -> pd.DataFrame:
     frame = pd.DataFrame({"store_id": [s for s, _ in PAIRS], "sku": [k for _, k in PAIRS]})
     frame = frame.assign(opening_on_hand=10, sold=sold, returned=1, received=0, adjusted=-1, count_variance=0)
     return frame.assign(closing_on_hand=10 - sold + 1 - 1, discrepancy=False, discrepancy_units=0,
-                        stock_out=False, stock_out_hours=0.0, days_of_cover=4.0, value_at_cost=8.0)
+                        stock_out=False, stock_out_hours=0.0, days_of_cover=4.0, value_at_cost=8.0,
+                        store_silent=False)
 
 
 def daily_features(lag_1: float = 3.0) -> pd.DataFrame:
@@ -287,6 +288,17 @@ def test_a_quiet_day_against_its_weekday_history_warns_but_does_not_block(lake):
     assert result.passed
     assert [w["expectation"] for w in result.warnings] == ["expect_table_row_count_to_be_between"]
     assert json.loads(result.warnings[0]["observed"]) == 6
+
+
+def test_a_silent_store_warns_once_naming_the_store_and_does_not_block(lake):
+    snapshot = inventory_snapshot()
+    lake.write("inventory_snapshot", snapshot.assign(store_silent=snapshot.store_id == STORES[1]))
+    result = lake.gate("inventory_snapshot")
+    assert result.passed, result.blocking
+    [warning] = result.warnings
+    assert warning["expectation"] == "expect_column_values_to_be_null(silent_store)"
+    assert warning["unexpected_count"] == 1 and STORES[1] in warning["observed"]
+    assert STORES[0] not in warning["observed"]
 
 
 def test_a_candidate_losing_to_the_baseline_only_warns_while_the_old_champion_serves(lake):
