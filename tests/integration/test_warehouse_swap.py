@@ -1,15 +1,15 @@
 """A load spanning a month boundary is published whole or not at all, on embedded chdb.
 
-Readers are checked two ways: an observer that queries after every statement the load runs (so every state
-a reader could ever meet is seen), and a second thread querying in a loop through its own chdb connection
-while the load runs (chdb's directory lock keeps other processes out for the whole load, so a concurrent
-reader of the same engine can only be a thread of the loading process). The server path runs the same
+Readers are checked by an observer that queries after every statement the load runs, so every state a
+reader could ever meet is seen. (chdb's directory lock keeps other processes out for the whole load; a
+reader thread on its own chdb connection loses that connection when the load's session closes, because
+chdb shares one engine per process, so a threaded reader is not a usable check here.)
+The server path runs the same
 SQL; only its lock and EXCHANGE semantics on a real server are not exercised here (docs/warehouse_loads.md).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -94,38 +94,6 @@ def test_every_statement_of_a_load_leaves_readers_the_old_months_or_the_new(sett
     whole = {"old", "new", "new facts, old aggregates"}  # the last: between two tables' exchanges
     assert set(seen) <= whole, [s for s in seen if s not in whole][:3]
     assert seen.index("new") > seen.index("old") and seen[-1] == "new"
-
-
-def test_a_reader_thread_querying_during_the_load_never_sees_a_mix(settings):
-    import chdb
-
-    warehouse = loaded_warehouse(settings)
-    seen: list[tuple[float, str]] = []
-    done = threading.Event()
-
-    def read_in_a_loop() -> None:
-        cursor = chdb.connect(str(settings.chdb_path)).cursor()
-        while not done.is_set():
-            cursor.execute(READ.format(db=f"{settings.warehouse_database}."))
-            seen.append((time.monotonic(), state(cursor.fetchall())))
-
-    reader = threading.Thread(target=read_in_a_loop)
-    reader.start()
-    while not seen:
-        time.sleep(0.01)
-    started = time.monotonic()
-    warehouse_load.load_asset(inventory_load(settings))
-    finished = time.monotonic()
-    time.sleep(0.2)
-    done.set()
-    reader.join()
-
-    during = [s for t, s in seen if started <= t <= finished]
-    assert len(during) >= 5, f"the reader queried while the load ran ({len(during)} reads)"
-    whole = {"old", "new", "new facts, old aggregates"}
-    assert {s for _, s in seen} <= whole, [s for _, s in seen if s not in whole][:3]
-    assert seen[0][1] == "old" and seen[-1][1] == "new"
-    assert warehouse.query_df("SELECT count() AS n FROM fact_inventory")["n"].iloc[0] == 18
 
 
 def test_a_load_failing_while_staging_leaves_the_old_data_and_nothing_behind(settings, monkeypatch):
