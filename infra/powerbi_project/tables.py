@@ -67,6 +67,7 @@ FACT_INVENTORY = Table(
         discrepancy_units: Int32
         stock_out: Bool
         stock_out_hours: Float64
+        store_silent: Bool
         days_of_cover: Nullable(Float64)
         value_at_cost: Float64
         value_at_retail: Float64

@@ -31,13 +31,14 @@ def shared_data(request) -> Path:
 
 
 def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False).stdout.strip()
+    done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+    return done.stdout.strip()
 
 
 def tree_is_clean() -> bool:
     """True when no tracked or untracked file differs from HEAD (results files themselves excepted)."""
-    changed = [line for line in _git("status", "--porcelain").splitlines() if "tests/bench/results/" not in line]
-    return not changed
+    status = _git("status", "--porcelain").splitlines()
+    return not [line for line in status if "tests/bench/results/" not in line]
 
 
 def write_results(benchmark: str, figures: dict[str, float]) -> Path:

@@ -141,12 +141,14 @@ def _weeks(sales: pd.DataFrame) -> dict[str, float]:
 
 
 def forecast_pairs(predictions: pd.DataFrame, snapshot: pd.DataFrame) -> pd.DataFrame:
-    """Each prediction's 7-day total against units sold on days D+1..D+7, where all 7 are in the lake."""
-    sold = snapshot.set_index(["store_id", "sku", "date"])["sold"]
+    """Each prediction's 7-day total against units sold on days D+1..D+7, where all 7 are in the lake and
+    none is a silent store day (its zero sales are missing data)."""
+    by_day = snapshot.set_index(["store_id", "sku", "date"])
+    sold, silent = by_day["sold"], by_day["store_silent"]
     rows = []
     for p in predictions.itertuples():
         days = [(p.store_id, p.sku, p.date + timedelta(days=h)) for h in range(1, 8)]
-        if all(d in sold.index for d in days):
+        if all(d in sold.index for d in days) and not any(silent[d] for d in days):
             rows.append((p.date, p.store_id, p.sku, p.predicted_demand, float(sum(sold[d] for d in days))))
     return pd.DataFrame(rows, columns=["date", "store_id", "sku", "forecast", "actual"])
 

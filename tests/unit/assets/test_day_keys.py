@@ -16,8 +16,10 @@ from assets.model import checked_day
 from assets.runner import Selection
 from assets.steps import parse_partitions
 
-MALFORMED = ["2026-3-1", "2026-03-1", "20260301", "2026-02-30", "2026-13-01", " 2026-03-01", "2026-03-01T00:00",
-             "2026/03/01", "'; DROP TABLE fact_sales; --", "../../etc", "2026-03-01\n", "２０２６-03-01", ""]
+MALFORMED = [
+    "2026-3-1", "2026-03-1", "20260301", "2026-02-30", "2026-13-01", " 2026-03-01", "2026-03-01T00:00",
+    "2026/03/01", "'; DROP TABLE fact_sales; --", "../../etc", "2026-03-01\n", "２０２６-03-01", "",
+]
 
 
 @given(st.dates(min_value=date(1000, 1, 1)))
