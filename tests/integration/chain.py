@@ -77,23 +77,37 @@ def dimensions(stores: int, skus: int) -> dict[str, pd.DataFrame]:
 WEEKDAY_PROFILE = (0.7, 0.75, 0.8, 0.9, 1.15, 1.8, 1.9)
 
 
-def events(stores: pd.DataFrame, products: pd.DataFrame, days: int, seed: int = 3) -> dict[str, pd.DataFrame]:
+def events(
+    stores: pd.DataFrame, products: pd.DataFrame, days: int, seed: int = 3, promo_lift: float | None = None
+) -> dict[str, pd.DataFrame]:
     """Raw events per asset: weekly-seasonal sales, returns, receipts every third day (each ordered two
     evenings before, from the second day on), an opening count, damage adjustments, the opening price list
-    and fortnightly promotions."""
+    and fortnightly promotions. Without `promo_lift` a promotion is a price change that moves no demand;
+    with it, promotions run Thursday to Sunday of even ISO weeks, end on Monday, and multiply demand."""
     rng = np.random.default_rng(seed)
     rows = {name: [] for name in RAW_PATHS}
     for d in range(days):
         day = START + timedelta(days=d)
         for s in stores["store_id"]:
             for i, sku in enumerate(products["sku"]):
-                _day_events(rows, rng, day, s, sku, i, d)
+                _day_events(rows, rng, day, s, sku, i, d, promo_lift)
     return {name: pd.DataFrame(r) for name, r in rows.items()}
 
 
-def _day_events(rows, rng, day, store, sku, i, d) -> None:
+def on_promotion(day: date) -> bool:
+    """The promotion calendar of `events(..., promo_lift=...)`: Thursday to Sunday of even ISO weeks."""
+    return day.isocalendar().week % 2 == 0 and day.weekday() >= 3
+
+
+def _rate(day: date, i: int, promo_lift: float | None) -> float:
+    """Expected units sold of the i-th SKU on `day` in one store."""
+    lift = promo_lift if promo_lift is not None and on_promotion(day) else 1.0
+    return (2.0 + i) * WEEKDAY_PROFILE[day.weekday()] * lift
+
+
+def _day_events(rows, rng, day, store, sku, i, d, promo_lift=None) -> None:
     at = lambda hour: datetime(day.year, day.month, day.day, hour, int(rng.integers(0, 60)))  # noqa: E731
-    rate = (2.0 + i) * WEEKDAY_PROFILE[day.weekday()]
+    rate = _rate(day, i, promo_lift)
     ident = f"{store}-{sku}-{day}"
     if d == 0:
         rows["raw_inventory_updates"].append(
@@ -160,7 +174,7 @@ def _day_events(rows, rng, day, store, sku, i, d) -> None:
                 store_id=store,
                 sku=sku,
                 supplier_id="SUP1",
-                quantity=int((2.6 + 1.2 * (i % 2)) * ((2.0 + i) * WEEKDAY_PROFILE[due.weekday()])),
+                quantity=int((2.6 + 1.2 * (i % 2)) * _rate(due, i, promo_lift)),
                 expected_arrival=datetime(due.year, due.month, due.day, 9),
                 ts=datetime(day.year, day.month, day.day, 21, 30),
             )
@@ -181,9 +195,15 @@ def _day_events(rows, rng, day, store, sku, i, d) -> None:
         rows["raw_price_changes"].append(
             dict(event_id=f"l-{ident}", store_id=store, sku=sku, price=2.0 + 1.5 * i, promo=False, ts=at(6))
         )
-    if day.weekday() == 3 and d % 14 == 3:
+    if promo_lift is None and day.weekday() == 3 and d % 14 == 3:
         rows["raw_price_changes"].append(
             dict(event_id=f"p-{ident}", store_id=store, sku=sku, price=1.8 + i, promo=True, ts=at(6))
+        )
+    if promo_lift is not None and on_promotion(day) != on_promotion(day - timedelta(days=1)):
+        promo = on_promotion(day)
+        price = 1.8 + i if promo else 2.0 + 1.5 * i
+        rows["raw_price_changes"].append(
+            dict(event_id=f"p-{ident}", store_id=store, sku=sku, price=price, promo=promo, ts=at(6))
         )
 
 

@@ -46,7 +46,7 @@ def graph():
 
 def test_the_whole_graph_builds_loads_and_then_rests(spark, settings):
     dims = chain.dimensions(3, 5)
-    RAW.update(chain.events(dims["stores"], dims["products"], DAYS))
+    RAW.update(chain.events(dims["stores"], dims["products"], DAYS, promo_lift=2.5))
     chain.write_lake(settings, dims, {})
     migrate(Warehouse(settings))
     runner = Runner(graph(), settings)
