@@ -65,7 +65,9 @@ def build_ledger(ctx) -> JobResult:
         lines = pd.read_parquet(root / "raw" / "sales" / f"date={day}")
         sold = lines.groupby(["store_id", "sku"])["quantity"].sum().rename("sold").reset_index()
         ledger = sold.assign(opening_on_hand=10, returned=0, received=0, adjusted=0)
-        ledger = ledger.assign(closing_on_hand=10 - ledger["sold"] + breaks.get(day, 0), discrepancy=False)
+        ledger = ledger.assign(
+            closing_on_hand=10 - ledger["sold"] + breaks.get(day, 0), discrepancy=False, store_silent=False
+        )
         out = root / "curated" / "inventory_snapshot" / f"date={day}"
         out.mkdir(parents=True, exist_ok=True)
         ledger.to_parquet(out / "part-0.parquet", index=False)

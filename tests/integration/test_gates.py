@@ -28,6 +28,10 @@ def runner(settings):
     return Runner(GRAPH, settings)
 
 
+def suite(asset: str) -> dict:
+    return json.loads((Path(__file__).parents[2] / "expectations" / "suites" / f"{asset}.json").read_text())
+
+
 def outcomes(report):
     return {o.asset: o for o in report.outcomes}
 
@@ -42,7 +46,9 @@ def test_good_partitions_pass_every_gate_and_each_result_lands_in_dq_results(run
     warned = [w["expectation"] for w in first_day["warnings"]]
     assert warned == ["expect_column_values_to_not_be_null(lag_1)"], "no history yet: warn, publish"
     dq = Warehouse(runner.settings).query_df("SELECT asset, partition, success, run_id FROM dq_results")
-    assert len(dq) == 3 * (8 + 8) and set(dq["run_id"]) == {runner.store.latest_attempts().run_id.iloc[0]}
+    checks = sum(len(suite(name)["expectations"]) for name in ("inventory_snapshot", "daily_features"))
+    assert len(dq) == len(DAYS) * checks
+    assert set(dq["run_id"]) == {runner.store.latest_attempts().run_id.iloc[0]}
     assert (~dq["success"]).sum() == 1
 
 
