@@ -19,6 +19,7 @@ def pytest_addoption(parser):
         default=str(REPO.parent / "shared" / "data"),
         help="Folder with the real public retail datasets (M5, Walmart, Rossmann, Online Retail II).",
     )
+    parser.addoption("--demo-home", default="", help="The run directory of `make demo` (default .shelfwise).")
 
 
 @pytest.fixture(scope="session")
