@@ -17,6 +17,7 @@ from expectations.docs import GateContext, page_url
 from expectations.gate import SUITES_DIR, GateResult
 from expectations.prepare import Partition, prepare, resolve
 from infra.warehouse import Warehouse
+from spark.contracts import limit
 
 if TYPE_CHECKING:
     from spark.context import JobContext
@@ -54,7 +55,22 @@ def load_suite(name: str) -> dict:
         meta = expectation.get("meta", {})
         if meta.get("severity") not in SEVERITIES or not meta.get("why"):
             raise ValueError(f"{path.name}: {label(expectation)} needs meta.severity (block|warn), meta.why")
+        _bound_by_contract(name, expectation)
     return suite
+
+
+def _bound_by_contract(name: str, expectation: dict) -> None:
+    """A range check on a column spark/contracts.py limits takes that limit as its bounds (the ingest
+    quarantines per event by the same limit), and may not state bounds of its own."""
+    kwargs = expectation["kwargs"]
+    allowed = limit(name, kwargs.get("column", ""))
+    if expectation["type"] != "expect_column_values_to_be_between" or allowed is None:
+        return
+    if {"min_value", "max_value", "strict_min", "strict_max"} & set(kwargs):
+        raise ValueError(f"{name}.json: {label(expectation)} states bounds; they are in contracts.LIMITS")
+    kwargs.update(min_value=allowed.low, strict_min=allowed.above_low)
+    if allowed.high is not None:
+        kwargs["max_value"] = allowed.high
 
 
 def run_suite(ctx: JobContext, suite_name: str) -> GateResult:

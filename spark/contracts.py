@@ -27,6 +27,51 @@ class Rule:
     isin: tuple = field(default=())
 
 
+@dataclass(frozen=True)
+class Limit:
+    """The values one raw column may hold, for one event kind when `kind` is set.
+
+    Declared once, in LIMITS: the ingest quarantines a value outside it event by event (pos_events,
+    event_batches), the live-stock stream moves no stock with it, and the raw asset's contract and suite
+    block it. The gate can then never meet a value the ingest let through, so one till line cannot reject a
+    whole chain-day (tests/unit/spark/test_limits.py checks all of them at every edge).
+    """
+
+    column: str
+    low: float
+    high: float | None = None
+    above_low: bool = False  # low itself is refused: a price of 0 is a price-file error, not a gift
+    kind: str | None = None
+    nonzero: bool = False  # 0 is refused: an adjustment of 0 moves nothing
+
+    def holds(self, value: float) -> bool:
+        above = value > self.low if self.above_low else value >= self.low
+        return above and (self.high is None or value <= self.high) and not (self.nonzero and value == 0)
+
+
+LIMITS: dict[str, tuple[Limit, ...]] = {
+    # 500 units on one till line is a barcode scanned into the quantity field
+    "raw_sales": (Limit("quantity", 1, 500), Limit("unit_price", 0, above_low=True), Limit("discount", 0)),
+    "raw_receipts": (Limit("quantity", 1, 100_000), Limit("unit_cost", 0)),
+    "raw_inventory_updates": (Limit("quantity", 0, 100_000, kind="count"),
+                              Limit("quantity", -10_000, 10_000, kind="adjustment", nonzero=True)),
+    "raw_price_changes": (Limit("price", 0, above_low=True),),
+    "raw_purchase_orders": (Limit("quantity", 1, 100_000),),
+}
+
+
+def limit(asset: str, column: str, kind: str | None = None) -> Limit | None:
+    """The limit on `column` of `asset` (for events of `kind` when it has per-kind limits), if any."""
+    found = [lim for lim in LIMITS.get(asset, ()) if lim.column == column and lim.kind in (None, kind)]
+    return found[0] if found else None
+
+
+def _bounds(asset: str) -> dict[str, dict]:
+    """Contract bounds of the asset's limits that hold for every kind (per-kind ones stay with the ingest)."""
+    return {lim.column: {"gt" if lim.above_low else "ge": lim.low, "le": lim.high}
+            for lim in LIMITS.get(asset, ()) if lim.kind is None}
+
+
 class ContractViolation(ValueError):
     """A DataFrame broke its contract; the message names every failing column and rule."""
 
@@ -38,16 +83,15 @@ def _rules(columns: list[tuple[str, str]], nullable: tuple[str, ...] = (), **ove
 _RAW_NULLABLE = ("basket_id", "terminal_id", "discount", "reason", "po_id", "supplier_id", "unit_cost")
 CONTRACTS: dict[str, list[Rule]] = {
     "raw_sales": _rules(RAW_SCHEMAS["raw_sales"] + INGEST_COLUMNS, _RAW_NULLABLE,
-                        kind={"isin": ("sale", "return")}, quantity={"ge": 1}, unit_price={"gt": 0},
-                        discount={"ge": 0}),
+                        kind={"isin": ("sale", "return")}, **_bounds("raw_sales")),
     "raw_receipts": _rules(RAW_SCHEMAS["raw_receipts"] + INGEST_COLUMNS, _RAW_NULLABLE,
-                           quantity={"gt": 0}, unit_cost={"ge": 0}),
+                           **_bounds("raw_receipts")),
     "raw_inventory_updates": _rules(RAW_SCHEMAS["raw_inventory_updates"] + INGEST_COLUMNS, _RAW_NULLABLE,
                                     kind={"isin": ("count", "adjustment")}),
     "raw_price_changes": _rules(RAW_SCHEMAS["raw_price_changes"] + INGEST_COLUMNS, _RAW_NULLABLE,
-                                price={"gt": 0}),
+                                **_bounds("raw_price_changes")),
     "raw_purchase_orders": _rules(RAW_SCHEMAS["raw_purchase_orders"] + INGEST_COLUMNS,
-                                  kind={"isin": ("placed", "cancelled")}, quantity={"ge": 1}),
+                                  kind={"isin": ("placed", "cancelled")}, **_bounds("raw_purchase_orders")),
     # reference dimensions (inputs of every curated job), named as in lake_io.read_dimension
     "stores": _rules(DIM_STORES, ("name", "city", "region", "country", "square_footage", "store_type"),
                      opens_at_hour={"ge": 0, "le": 24}, closes_at_hour={"ge": 0, "le": 24}),

@@ -46,7 +46,7 @@ def _kinds(store: str, sku: str, ts: datetime, n: int) -> dict[str, bytes]:
         "unknown_kind": event("kind", kind="refund"),
         "quantity_not_positive": event("zero", quantity=0),
         "absurd_quantity": event("absurd", quantity=50_000),
-        "negative_price": event("price", unit_price=-1.25),
+        "bad_price": event("price", unit_price=-1.25),
         "bad_discount": event("discount", discount=-3.0),
         "bad_timestamp": event("ts", ts="yesterday at noon"),
         "future_timestamp": event("future", ts=(now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")),

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from spark.contracts import LIMITS, Limit
 from spark.jobs.pos_events import (
     CLOCK_SKEW,
     DETAIL,
     KINDS,
     MAX_PAYLOAD_BYTES,
     PAYLOAD,
-    PRICE_FIELDS,
-    QUANTITY_RANGE,
     REASON,
     UNREPRESENTABLE,
     Rules,
@@ -167,14 +166,11 @@ def _rules_hold(asset: str, rules: Rules, table):
     checks = [_typed_ok(table.column(name), kind) for name, kind in RAW_SCHEMAS[asset]]
     if asset in KINDS:
         checks.append(pc.is_in(table.column("kind"), value_set=_strings(KINDS[asset])))
-    if "quantity" in table.column_names:
-        checks.append(_quantity_ok(asset, table))
-    prices = [name for name in PRICE_FIELDS if name in table.column_names]
-    checks += [pc.greater_equal(table.column(name), 0.0) for name in prices]
+    checks += [_within_limits(asset, table, column) for column in dict.fromkeys(lim.column for lim in
+                                                                               LIMITS.get(asset, ()))]
     if "discount" in table.column_names:
         line_value = pc.multiply(table.column("unit_price"), table.column("quantity").cast("float64"))
-        discount = table.column("discount")
-        checks += [pc.greater_equal(discount, 0.0), pc.less_equal(discount, pc.add(line_value, 1e-9))]
+        checks.append(pc.less_equal(table.column("discount"), pc.add(line_value, 1e-9)))
     now, ts = rules.now.astimezone(UTC).replace(tzinfo=None), table.column("ts")
     oldest = now - timedelta(days=rules.retention_days)
     checks += [pc.less_equal(ts, _instant(now + CLOCK_SKEW)), pc.greater_equal(ts, _instant(oldest))]
@@ -200,22 +196,26 @@ def _typed_ok(column, kind: str):
     return pc.is_valid(column)
 
 
-def _quantity_ok(asset: str, table):
+def _within_limits(asset: str, table, column: str):
+    """Per row: `column` within its limit in spark/contracts.py (per kind where the limit is)."""
     import pyarrow.compute as pc
 
-    quantity = table.column("quantity")
-    if asset in QUANTITY_RANGE:
-        low, high = QUANTITY_RANGE[asset]
-        return pc.and_(pc.greater_equal(quantity, low), pc.less_equal(quantity, high))
-    kind, held = table.column("kind"), None
-    for name in KINDS[asset]:
-        low, high = QUANTITY_RANGE[(asset, name)]
-        within = pc.and_(pc.greater_equal(quantity, low), pc.less_equal(quantity, high))
-        if name == "adjustment":  # a delta of 0 moves nothing: pos_events refuses it
-            within = pc.and_(within, pc.not_equal(quantity, 0))
-        case = pc.and_(pc.equal(kind, name), within)
-        held = case if held is None else pc.or_(held, case)
+    values, held = table.column(column), None
+    for allowed in (lim for lim in LIMITS[asset] if lim.column == column):
+        within = _holds(allowed, values)
+        if allowed.kind is not None:
+            within = pc.and_(pc.equal(table.column("kind"), allowed.kind), within)
+        held = within if held is None else pc.or_(held, within)
     return held
+
+
+def _holds(allowed: Limit, values):
+    import pyarrow.compute as pc
+
+    held = (pc.greater if allowed.above_low else pc.greater_equal)(values, allowed.low)
+    if allowed.high is not None:
+        held = pc.and_(held, pc.less_equal(values, allowed.high))
+    return pc.and_(held, pc.not_equal(values, 0)) if allowed.nonzero else held
 
 
 def _classify_each(topic: str, rules: Rules, values: list, schema) -> list:

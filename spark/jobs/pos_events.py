@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from spark.contracts import LIMITS, limit
 from spark.schemas import RAW_SCHEMAS, TOPICS
 
 MAX_PAYLOAD_BYTES = 4096
@@ -31,7 +32,7 @@ WRONG_TYPE = "wrong_type"
 UNKNOWN_KIND = "unknown_kind"
 QUANTITY_NOT_POSITIVE = "quantity_not_positive"
 ABSURD_QUANTITY = "absurd_quantity"
-NEGATIVE_PRICE = "negative_price"
+BAD_PRICE = "bad_price"
 BAD_DISCOUNT = "bad_discount"
 BAD_TIMESTAMP = "bad_timestamp"
 FUTURE_TIMESTAMP = "future_timestamp"
@@ -43,7 +44,7 @@ UNREPRESENTABLE = "unrepresentable"  # passed the rules, yet its values do not c
 DUPLICATE_CONFLICT = "duplicate_conflict"  # decided by the job, against rows already seen
 REASONS = (
     OVERSIZED, UNPARSEABLE, NOT_AN_OBJECT, MISSING_FIELD, WRONG_TYPE, UNKNOWN_KIND, QUANTITY_NOT_POSITIVE,
-    ABSURD_QUANTITY, NEGATIVE_PRICE, BAD_DISCOUNT, BAD_TIMESTAMP, FUTURE_TIMESTAMP, EXPIRED_TIMESTAMP,
+    ABSURD_QUANTITY, BAD_PRICE, BAD_DISCOUNT, BAD_TIMESTAMP, FUTURE_TIMESTAMP, EXPIRED_TIMESTAMP,
     UNKNOWN_STORE, UNKNOWN_SKU, AMBIGUOUS, UNREPRESENTABLE, DUPLICATE_CONFLICT,
 )  # fmt: skip
 MAX_DEPTH = 32  # nesting levels; an event is flat, and Python's own limit moves with the caller's stack
@@ -53,13 +54,10 @@ KINDS = {
     "raw_inventory_updates": ("count", "adjustment"),
     "raw_purchase_orders": ("placed", "cancelled"),
 }
-# (smallest allowed, largest allowed) quantity per asset and kind
+# (smallest allowed, largest allowed) quantity per asset and kind, as spark/contracts.py's LIMITS declare
 QUANTITY_RANGE = {
-    "raw_sales": (1, 1_000),
-    "raw_receipts": (1, 100_000),
-    "raw_purchase_orders": (1, 100_000),
-    ("raw_inventory_updates", "count"): (0, 100_000),
-    ("raw_inventory_updates", "adjustment"): (-10_000, 10_000),
+    (asset if lim.kind is None else (asset, lim.kind)): (lim.low, lim.high)
+    for asset, limits in LIMITS.items() for lim in limits if lim.column == "quantity"
 }
 PRICE_FIELDS = ("unit_price", "unit_cost", "price")
 
@@ -119,7 +117,7 @@ def _parse(asset: str, payload: bytes | str | None, rules: Rules) -> dict:
         raise _Bad(UNKNOWN_KIND, f"kind {kind!r} not in {KINDS[asset]}")
     if "quantity" in row:
         _check_quantity(asset, kind, row["quantity"])
-    _check_money(row)
+    _check_money(asset, row)
     _check_time(row["ts"], rules)
     if row["store_id"] not in rules.stores:
         raise _Bad(UNKNOWN_STORE, f"store_id {row['store_id']!r} is not in reference/stores")
@@ -229,23 +227,30 @@ def _show(value) -> str:
 
 
 def _check_quantity(asset: str, kind: str | None, quantity: int) -> None:
-    low, high = QUANTITY_RANGE.get(asset) or QUANTITY_RANGE[(asset, kind)]
-    if quantity < low or (kind == "adjustment" and quantity == 0):
-        raise _Bad(
-            QUANTITY_NOT_POSITIVE, f"quantity {quantity} not allowed (smallest {low}, never 0 for a delta)"
-        )
-    if quantity > high:
-        raise _Bad(ABSURD_QUANTITY, f"quantity {quantity} above {high}")
+    allowed = limit(asset, "quantity", kind)
+    if allowed.holds(quantity):
+        return
+    if quantity > allowed.high:
+        raise _Bad(ABSURD_QUANTITY, f"quantity {quantity} above {allowed.high}")
+    raise _Bad(QUANTITY_NOT_POSITIVE, f"quantity {quantity} not allowed ({_range(allowed)})")
 
 
-def _check_money(row: dict) -> None:
-    for name in PRICE_FIELDS:
-        if name in row and row[name] < 0:
-            raise _Bad(NEGATIVE_PRICE, f"{name} {row[name]} < 0")
+def _check_money(asset: str, row: dict) -> None:
+    for name in (*PRICE_FIELDS, "discount"):
+        allowed = limit(asset, name) if name in row else None
+        if allowed is not None and not allowed.holds(row[name]):
+            reason = BAD_DISCOUNT if name == "discount" else BAD_PRICE
+            raise _Bad(reason, f"{name} {row[name]} not allowed ({_range(allowed)})")
     if "discount" in row:
         line_value = row["unit_price"] * row["quantity"]
-        if row["discount"] < 0 or row["discount"] > line_value + 1e-9:
-            raise _Bad(BAD_DISCOUNT, f"discount {row['discount']} outside 0..{line_value:.2f}")
+        if row["discount"] > line_value + 1e-9:
+            raise _Bad(BAD_DISCOUNT, f"discount {row['discount']} above the line's value {line_value:.2f}")
+
+
+def _range(allowed) -> str:
+    low = f"above {allowed.low:g}" if allowed.above_low else f"at least {allowed.low:g}"
+    high = f", at most {allowed.high:g}" if allowed.high is not None else ""
+    return low + high + (", never 0" if allowed.nonzero else "")
 
 
 def _check_time(ts: datetime, rules: Rules) -> None:
