@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
 from assets.records import Record
+from expectations.gate import NAMED_FAILURES, bounded
 
 
 class GateSummary(BaseModel):
@@ -17,8 +18,10 @@ class GateSummary(BaseModel):
     suite: str | None
     passed: bool
     evaluated: NonNegativeInt = 0
-    blocking: list[dict] = Field(default_factory=list)
-    warnings: list[dict] = Field(default_factory=list)
+    blocking: list[dict] = Field(default_factory=list, max_length=NAMED_FAILURES)
+    warnings: list[dict] = Field(default_factory=list, max_length=NAMED_FAILURES)
+    blocking_total: NonNegativeInt = 0
+    warnings_total: NonNegativeInt = 0
     report: str | None = None
 
 
@@ -53,6 +56,6 @@ def event_extra(asset: str, run_id: str, code_version: str, records: Sequence[Re
         input_versions={u: dict(sorted(v.items())) for u, v in sorted(inputs.items())},
         row_count=sum(r.row_count for r in records),
         rows_by_partition={r.partition: r.row_count for r in records},
-        gate=GateSummary(**gate) if gate else GateSummary(suite=None, passed=True),
+        gate=GateSummary(**bounded(gate)) if gate else GateSummary(suite=None, passed=True),
     )
     return extra.model_dump(mode="json")

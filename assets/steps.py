@@ -172,20 +172,13 @@ def gate(graph: AssetGraph, settings: Settings, asset: str, run_id: str) -> dict
     Like the local runner, a gate rejects partitions, not runs: the good ones go on to publish, and the
     rejections step fails the run afterwards. Raises GateFailed when no partition is left to publish.
     """
-    from expectations.gate import validate
+    from expectations.gate import bounded, validate
     from spark.context import JobContext
 
     work = work_dir(settings, asset, run_id)
     code_version, partitions = planned(graph, settings, asset, work)
     if not partitions:
-        summary = {
-            "suite": None,
-            "passed": True,
-            "evaluated": 0,
-            "blocking": [],
-            "warnings": [],
-            "report": None,
-        }
+        summary = bounded({"suite": None, "passed": True, "evaluated": 0})
         _write_json(work / "gate.json", summary)
         _write_json(work / "rejected.json", {"partitions": [], "message": ""})
         return summary
@@ -199,7 +192,7 @@ def gate(graph: AssetGraph, settings: Settings, asset: str, run_id: str) -> dict
         record_failure(graph, settings, asset, run_id, message, outcome.summary(), only=set(rejected))
         if len(rejected) == len(keys):
             raise GateFailed(message)
-    return outcome.summary()
+    return bounded(outcome.summary())  # the task's XCom
 
 
 def rejection(settings: Settings, asset: str, run_id: str) -> tuple[list[str], str]:

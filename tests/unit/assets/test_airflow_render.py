@@ -153,3 +153,26 @@ def test_event_extra_shape_is_validated():
         AssetEventExtra.model_validate({**extra, "row_count": -1})
     with pytest.raises(ValidationError):
         AssetEventExtra.model_validate({**extra, "partitions": []})
+
+
+def test_an_event_extra_stays_small_however_many_partitions_warned():
+    import json
+    from datetime import date, timedelta
+
+    from assets.event_extra import event_extra
+    from assets.records import Record
+    from expectations.gate import NAMED_FAILURES
+
+    days = [(date(2026, 1, 1) + timedelta(days=n)).isoformat() for n in range(365)]
+    rows = [{"store_id": "S001", "sku": f"SKU{n:05d}", "note": "x" * 200} for n in range(5)]
+    warnings = [{"expectation": "expect_table_row_count_to_be_between", "partition": day, "column": "",
+                 "why": "a quiet day", "observed": "12", "unexpected_count": 0, "sample_rows": rows}
+                for day in days]  # fmt: skip
+    gate = {"suite": "raw_sales", "passed": True, "evaluated": 4000, "blocking": [], "warnings": warnings,
+            "report": "file:///docs/index.html"}  # fmt: skip
+    records = [Record("run-1", "raw_sales", day, "success", "v", "c", {}, 10) for day in days]
+    extra = event_extra("raw_sales", "run-1", "c", records, gate)
+    named = extra["gate"]["warnings"]
+    assert len(named) == NAMED_FAILURES and extra["gate"]["warnings_total"] == 365
+    assert [w["partition"] for w in named] == days[:NAMED_FAILURES] and "sample_rows" not in named[0]
+    assert len(json.dumps(extra["gate"])) < 4_000  # the 365 partitions' versions are the bulk, as they must be

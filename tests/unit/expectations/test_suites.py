@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assets.definitions import load_graph
+from assets.definitions import all_specs, load_graph
 from expectations.gate import SUITES_DIR
 from expectations.suites import label, load_suite
 from infra.lake import lake_path
@@ -332,3 +332,15 @@ def test_every_blocking_expectation_has_a_breaking_case_and_every_line_says_why(
         suite = load_suite(path.stem)  # raises when severity or why is missing
         blocking = {label(e) for e in suite["expectations"] if e["meta"]["severity"] == "block"}
         assert blocking == set(BREAKERS[path.stem]), path.name
+
+
+def test_every_declared_gate_has_its_suite_and_a_missing_one_fails_closed(lake, monkeypatch, tmp_path):
+    from expectations import gate
+
+    declared = {spec.gate.suite for spec in all_specs() if spec.gate is not None}
+    assert declared <= {path.stem for path in SUITES_DIR.glob("*.json")}
+    materialize(lake, "raw_sales")
+    monkeypatch.setattr(gate, "SUITES_DIR", tmp_path)  # as if the suite file were renamed
+    result = lake.gate("raw_sales")
+    assert not result.passed and result.failed_partitions == [DAY]
+    assert "raw_sales.json is missing" in result.blocking[0]["why"]
