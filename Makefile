@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 # spark-submit, airflow and shelfwise come from the virtualenv.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install demo test test-fast bench fuzz lint services-up services-down clean
+.PHONY: install demo test bench fuzz lint services-up services-down clean
 
 install:
 	@infra/install.sh all

@@ -212,10 +212,6 @@ class EventPublisher:
             else:
                 helper.send(topic, *share)
 
-    def send_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
-        """Send one message as is (used to inject malformed events)."""
-        self.producer.send(topic, value=value, key=key)
-
     def flush(self) -> None:
         """Wait until everything sent so far is acknowledged (raises PublishError otherwise)."""
         self.producer.flush()

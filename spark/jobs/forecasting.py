@@ -17,7 +17,7 @@ MIN_HISTORY_DAYS of features are recorded as skipped too. Scoring then falls bac
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -278,12 +278,6 @@ def data_versions(ctx: JobContext, cutoff: str) -> dict[str, str]:
         for (asset, key), r in sorted(latest.items())
         if asset == "daily_features" and key <= cutoff
     }
-
-
-def week_before(day: str) -> str:
-    """Monday of the newest week that ended before `day` (the latest_before mapping)."""
-    d = date.fromisoformat(day)
-    return (d - timedelta(days=d.weekday() + 7)).isoformat()
 
 
 # --- reorder_predictions ------------------------------------------------------------------------------------

@@ -38,23 +38,6 @@ THRESHOLD = 4.0
 MIN_UNITS = 3
 MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
 REASONS = ("none", "sales_spike", "sales_drop", "count_shortfall", "count_surplus", "negative_book")
-OUTPUT_COLUMNS = [
-    ("store_id", "string"),
-    ("sku", "string"),
-    ("date", "date"),
-    ("units_sold", "double"),
-    ("expected_units", "double"),
-    ("spread", "double"),
-    ("history_days", "int"),
-    ("stock_out", "boolean"),
-    ("sales_z", "double"),
-    ("count_variance", "bigint"),
-    ("discrepancy_units", "bigint"),
-    ("inventory_z", "double"),
-    ("score", "double"),
-    ("reason", "string"),
-    ("is_anomaly", "boolean"),
-]
 
 
 def score_anomalies(snapshot: DataFrame) -> DataFrame:
