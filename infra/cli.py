@@ -7,6 +7,7 @@ import typer
 from assets.cli import register as register_asset_commands
 from infra.airflow_local import app as airflow_app
 from infra.demo import demo
+from infra.ingest_cli import app as ingest_app
 from infra.powerbi_project.cli import app as powerbi_app
 from infra.report.cli import report
 from infra.services import app as services_app
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(services_app, name="services", help="Start, stop and check the local Kafka broker and MinIO.")
 app.add_typer(warehouse_app, name="warehouse", help="ClickHouse warehouse: migrations and queries.")
+app.add_typer(ingest_app, name="ingest", help="Operator actions on the Kafka ingest.")
 app.add_typer(airflow_app, name="airflow", help="Airflow 3 standalone on this project's dags/.")
 app.add_typer(powerbi_app, name="powerbi", help="Regenerate the Power BI project in powerbi/.")
 app.command(help="Publish simulated (or replayed real) POS events to Kafka.")(simulate)

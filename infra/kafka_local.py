@@ -165,6 +165,11 @@ def _quiet_kafka_client():
         logger.setLevel(level)
 
 
+# A record's timestamp is when the broker appended it, whatever the producer's clock says: the ingest judges
+# an event's age against it, so a rerun after a stall accepts what the first run would have.
+TOPIC_CONFIG = {"message.timestamp.type": "LogAppendTime"}
+
+
 def ensure_topics(settings: Settings, partitions: int = 3) -> list[str]:
     """Create the POS, dead-letter and restock-alerts topics when missing; returns those created."""
     from kafka import KafkaAdminClient
@@ -179,7 +184,8 @@ def ensure_topics(settings: Settings, partitions: int = 3) -> list[str]:
     try:
         with suppress(TopicAlreadyExistsError):  # another producer may win the race; fine
             admin.create_topics(
-                [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in wanted]
+                [NewTopic(t, num_partitions=partitions, replication_factor=1, topic_configs=TOPIC_CONFIG)
+                 for t in wanted]  # fmt: skip
             )
         return wanted
     finally:

@@ -48,17 +48,20 @@ def output_columns(topic: str) -> list[tuple[str, str]]:
 
 
 def classify_batches(topic: str, rules: Rules, batches):
-    """Arrow batches of Kafka records (partition, offset, value) in; classified batches out, in that order."""
+    """Arrow batches of Kafka records (partition, offset, value, the broker's `timestamp` if any) in;
+    classified batches out, in that order. An event's time is judged against its record's timestamp (when
+    the broker appended it), so a rerun judges it as the first run did; without one, against `rules.now`."""
     import numpy as np
     import pyarrow as pa
 
     schema = arrow_schema(output_columns(topic))
     width = len(RAW_SCHEMAS[TOPICS[topic]])
     for batch in batches:
-        values = batch.column("value")
-        accepted, fast = _accept_or_none(topic, rules, values)
+        values, appended = batch.column("value"), _appended(batch, rules)
+        accepted, fast = _accept_or_none(topic, rules, values, appended)
         rest = np.setdiff1d(np.arange(len(values)), accepted, assume_unique=True)
-        slow = _classify_each(topic, rules, values.take(rest).to_pylist(), schema)
+        slow = _classify_each(topic, rules, values.take(rest).to_pylist(), appended.take(rest).to_pylist(),
+                              schema)
         fast += [pa.nulls(len(accepted), pa.string())] * 2  # no reason, no detail
         verdict = [pa.concat_arrays([a, b]) for a, b in zip(fast, slow, strict=True)]
         back = pa.array(np.argsort(np.concatenate([accepted, rest]), kind="stable"))  # to Kafka order
@@ -68,10 +71,21 @@ def classify_batches(topic: str, rules: Rules, batches):
         yield pa.RecordBatch.from_arrays([*verdict[:width], *source, *verdict[width:]], schema=schema)
 
 
-def _accept_or_none(topic: str, rules: Rules, values):
+def _appended(batch, rules: Rules):
+    """Per record, when the broker appended it (rules.now where the batch or the record has no timestamp)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    now = _now(rules)
+    if "timestamp" not in batch.schema.names:
+        return pc.fill_null(pa.nulls(batch.num_rows, now.type), now)
+    return pc.fill_null(batch.column("timestamp").cast(now.type), now)
+
+
+def _accept_or_none(topic: str, rules: Rules, values, appended):
     """accept_columns, or nothing accepted when it fails: a gap in the column path only costs speed."""
     try:
-        return accept_columns(topic, rules, values)
+        return accept_columns(topic, rules, values, appended)
     except Exception:  # noqa: BLE001 - classify decides every record of the batch instead, and says why
         return _none_accepted(TOPICS[topic])
 
@@ -83,8 +97,9 @@ def _none_accepted(asset: str):
     return np.array([], np.int64), [pa.array([], arrow_type(kind)) for _, kind in RAW_SCHEMAS[asset]]
 
 
-def accept_columns(topic: str, rules: Rules, values):
-    """(indices, typed RAW_* columns) of the records in `values` that the column path accepts, in order."""
+def accept_columns(topic: str, rules: Rules, values, appended=None):
+    """(indices, typed RAW_* columns) of the records in `values` that the column path accepts, in order;
+    `appended`: when each record reached the broker (default: rules.now for all)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -101,7 +116,8 @@ def accept_columns(topic: str, rules: Rules, values):
         return _none_accepted(asset)
     table = pa.concat_tables([table for _, table in runs])
     read = candidates[np.concatenate([np.arange(first, first + t.num_rows) for first, t in runs])]
-    ok = pc.fill_null(_rules_hold(asset, rules, table), False)
+    now = _now(rules) if appended is None else appended.take(read)
+    ok = pc.fill_null(_rules_hold(asset, rules, table, now), False)
     columns = [column.combine_chunks() for column in table.filter(ok).columns]
     return read[ok.to_numpy(zero_copy_only=False)], columns
 
@@ -159,8 +175,9 @@ def _read(lines, asset: str):
         return None
 
 
-def _rules_hold(asset: str, rules: Rules, table):
-    """Per row: every rule of pos_events._parse holds (null where a value is missing)."""
+def _rules_hold(asset: str, rules: Rules, table, now):
+    """Per row: every rule of pos_events._parse holds (null where a value is missing); `now`: when each row
+    was appended (or one instant for all)."""
     import pyarrow.compute as pc
 
     checks = [_typed_ok(table.column(name), kind) for name, kind in RAW_SCHEMAS[asset]]
@@ -171,9 +188,9 @@ def _rules_hold(asset: str, rules: Rules, table):
     if "discount" in table.column_names:
         line_value = pc.multiply(table.column("unit_price"), table.column("quantity").cast("float64"))
         checks.append(pc.less_equal(table.column("discount"), pc.add(line_value, 1e-9)))
-    now, ts = rules.now.astimezone(UTC).replace(tzinfo=None), table.column("ts")
-    oldest = now - timedelta(days=rules.retention_days)
-    checks += [pc.less_equal(ts, _instant(now + CLOCK_SKEW)), pc.greater_equal(ts, _instant(oldest))]
+    ts, retention = table.column("ts"), timedelta(days=rules.retention_days)
+    checks += [pc.less_equal(ts, pc.add(now, _duration(CLOCK_SKEW))),
+               pc.greater_equal(ts, pc.subtract(now, _duration(retention)))]  # fmt: skip
     checks += [pc.is_in(table.column("store_id"), value_set=_strings(rules.stores)),
                pc.is_in(table.column("sku"), value_set=_strings(rules.skus))]  # fmt: skip
     held = checks[0]
@@ -218,12 +235,12 @@ def _holds(allowed: Limit, values):
     return pc.and_(held, pc.not_equal(values, 0)) if allowed.nonzero else held
 
 
-def _classify_each(topic: str, rules: Rules, values: list, schema) -> list:
+def _classify_each(topic: str, rules: Rules, values: list, appended: list, schema) -> list:
     """`classify` on each value: the RAW_* columns (null where bad), then reason and detail."""
     import pyarrow as pa
 
     width = len(RAW_SCHEMAS[TOPICS[topic]])
-    verdicts = [classify(topic, value, rules) for value in values]
+    verdicts = [classify(topic, value, rules, when) for value, when in zip(values, appended, strict=True)]
     try:
         typed = _typed_columns(verdicts, schema, width)
     except Exception:  # noqa: BLE001 - find the rows that do not convert; only they are quarantined
@@ -271,3 +288,13 @@ def _instant(naive_utc):
     import pyarrow as pa
 
     return pa.scalar(naive_utc, arrow_type("timestamp"))
+
+
+def _now(rules: Rules):
+    return _instant(rules.now.astimezone(UTC).replace(tzinfo=None))
+
+
+def _duration(span: timedelta):
+    import pyarrow as pa
+
+    return pa.scalar(span, pa.duration("us"))

@@ -70,6 +70,9 @@ def ingest(ctx: JobContext, topic: str) -> JobResult:
     """Ingest everything new on `topic` into ctx.asset; returns the version of every day the asset holds."""
     settings, relative = ctx.settings, ctx.asset.storage.path
     start, end = state.read_checkpoint(settings, topic), state.latest_offsets(settings, topic)
+    accepted = state.accepted_through(settings, topic, start)
+    if accepted:  # commit the accepted offsets whatever their quarantine rate; the next run reads the rest
+        end = {p: min(offset, accepted.get(p, offset)) for p, offset in end.items()}
     versions = read_partition_versions(settings, relative)
     if all(end[p] <= start.get(p, 0) for p in end):
         return JobResult(0, partition_versions=versions, details={"topic": topic, "read": 0})
@@ -80,7 +83,8 @@ def ingest(ctx: JobContext, topic: str) -> JobResult:
         # outcomes from it (a window over cached rows is cheap; caching the wide rows after it is not).
         classified = _classify(ctx, topic, start, end, rules).persist()
         try:
-            return _commit(ctx, topic, _outcomes(ctx, classified, existing), existing, (start, end), versions)
+            outcomes = _outcomes(ctx, classified, existing)
+            return _commit(ctx, topic, outcomes, existing, (start, end), versions, bool(accepted))
         finally:
             classified.unpersist()
 
@@ -110,7 +114,7 @@ def _classify(ctx: JobContext, topic: str, start, end, rules):
         # More tasks than partitions: three partitions as three tasks leave one of two cores idle at the end.
         .option("minPartitions", str(2 * ctx.spark.sparkContext.defaultParallelism))
     )
-    records = reader.load().select(F.col("partition"), F.col("offset"), F.col("value"))
+    records = reader.load().select(F.col("partition"), F.col("offset"), F.col("value"), F.col("timestamp"))
     schema = spark_schema(event_batches.output_columns(topic))
     return records.mapInArrow(partial(event_batches.classify_batches, topic, rules), schema)
 
@@ -174,7 +178,8 @@ def _summarize(outcomes) -> dict[tuple[str, str | None], tuple[int, str]]:
     return {(r[OUTCOME], r["date"] and r["date"].isoformat()): (r["n"], r["version"]) for r in rows.collect()}
 
 
-def _commit(ctx: JobContext, topic: str, outcomes, existing, offsets, versions: dict[str, str]) -> JobResult:
+def _commit(ctx: JobContext, topic: str, outcomes, existing, offsets, versions: dict[str, str],
+            accepted: bool) -> JobResult:  # fmt: skip
     settings, relative = ctx.settings, ctx.asset.storage.path
     summary = _summarize(outcomes)
     read = sum(n for n, _ in summary.values())
@@ -182,11 +187,12 @@ def _commit(ctx: JobContext, topic: str, outcomes, existing, offsets, versions: 
     if n_bad:
         _write_quarantine(ctx, topic, outcomes, offsets)
     rate, limit = n_bad / read, settings.ingest_max_quarantine_rate
-    if rate > limit and n_bad >= FEWEST_BAD_TO_STOP:
+    if rate > limit and n_bad >= FEWEST_BAD_TO_STOP and not accepted:
         raise QuarantineRateExceeded(
             f"{topic}: {n_bad:,} of {read:,} events quarantined ({rate:.1%} > "
-            f"SHELFWISE_INGEST_MAX_QUARANTINE_RATE"
-            f" {limit:.1%}); nothing committed; see {lake_path(settings, QUARANTINE_PATH)}/{topic}"
+            f"SHELFWISE_INGEST_MAX_QUARANTINE_RATE {limit:.1%}); nothing committed; see "
+            f"{lake_path(settings, QUARANTINE_PATH)}/{topic}. Once the producer is fixed, let this batch "
+            f"through with: shelfwise ingest accept {topic} --why '...'"
         )
     touched = sorted({day for (outcome, day) in summary if outcome != BAD})
     new_rows = sum(n for (outcome, _), (n, _) in summary.items() if outcome == KEPT)
@@ -195,7 +201,8 @@ def _commit(ctx: JobContext, topic: str, outcomes, existing, offsets, versions: 
     versions = {**versions, **changed}
     write_partition_versions(settings, relative, versions)
     state.write_checkpoint(settings, topic, offsets[1])
-    details = {"topic": topic, "read": read, "quarantined": n_bad, "days_rewritten": sorted(changed)}
+    details = {"topic": topic, "read": read, "quarantined": n_bad, "days_rewritten": sorted(changed),
+               "accepted": accepted}  # fmt: skip
     return JobResult(new_rows if changed else 0, partition_versions=versions, details=details)
 
 
@@ -309,20 +316,49 @@ def _quarantine_rows(topic: str, outcomes):
 
 
 def _write_quarantine(ctx: JobContext, topic: str, outcomes, offsets) -> None:
-    """Bad events to `raw/_quarantine/<topic>/<offset range>/` (replaced on a rerun) and the dead letters."""
+    """Bad events to `raw/_quarantine/<topic>/<offset range>/` and to the dead-letter topic, once each.
+
+    Both are written before the quarantine rate can stop the run (so the operator sees why it stopped), and
+    a stopped run is retried over the same offsets: the quarantine of an attempt that did not commit is
+    replaced by this one's, and a letter an earlier attempt sent is not sent again.
+    """
     from pyspark.sql import functions as F
 
+    settings, (start, end) = ctx.settings, offsets
     bad = _quarantine_rows(topic, outcomes)
-    folder = f"{QUARANTINE_PATH}/{topic}/{state.batch_id(*offsets)}"
-    bad.coalesce(1).write.mode("overwrite").parquet(spark_url(ctx.settings, folder))
+    _drop_uncommitted_quarantine(settings, topic, start)
+    folder = f"{QUARANTINE_PATH}/{topic}/{state.batch_id(start, end)}"
+    bad.coalesce(1).write.mode("overwrite").parquet(spark_url(settings, folder))
+    sent = state.dead_letters_sent(settings, topic)
+    after = [F.when(F.col("kafka_partition") == p, F.col("kafka_offset") >= o) for p, o in sent.items()]
+    _send_dead_letters(settings, bad.filter(F.coalesce(*after, F.lit(True))))  # partitions not yet sent: all
+    state.record_dead_letters_sent(settings, topic, end)
+
+
+def _drop_uncommitted_quarantine(settings, topic: str, start: state.Offsets) -> None:
+    """Remove the quarantine folders of attempts that did not commit: those reaching past the checkpoint."""
+    fs, root = lake_fs(settings), lake_path(settings, f"{QUARANTINE_PATH}/{topic}")
+    if not fs.exists(root):
+        return
+    for folder in fs.ls(root, detail=False):
+        ranges = state.parse_batch_id(folder.rstrip("/").rsplit("/", 1)[-1])
+        if ranges and any(last > start.get(p, 0) for p, (_, last) in ranges.items()):
+            fs.rm(folder, recursive=True)
+
+
+def _send_dead_letters(settings, bad) -> None:
+    """One letter per bad event, keyed by where it came from (a compacted topic keeps one per event)."""
+    from pyspark.sql import functions as F
+
     cut = F.length("payload") > DEAD_LETTER_PAYLOAD_CHARS
     payload = F.when(cut, F.substring("payload", 1, DEAD_LETTER_PAYLOAD_CHARS)).otherwise(F.col("payload"))
     letter = F.struct(
         "topic", "kafka_partition", "kafka_offset", "reason", "detail", payload.alias("payload"),
         F.coalesce(cut, F.lit(False)).alias("payload_cut"),
     )  # fmt: skip
-    letters = bad.select(F.col("topic").alias("key"), F.to_json(letter).alias("value"))
-    letters.write.format("kafka").option("kafka.bootstrap.servers", ctx.settings.kafka_bootstrap).option(
+    key = F.concat_ws(":", *[F.col(c).cast("string") for c in ("topic", "kafka_partition", "kafka_offset")])
+    letters = bad.select(key.alias("key"), F.to_json(letter).alias("value"))
+    letters.write.format("kafka").option("kafka.bootstrap.servers", settings.kafka_bootstrap).option(
         "topic", DEAD_LETTER_TOPIC
     ).save()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from infra.lake import lake_fs, lake_path
@@ -15,6 +16,8 @@ from infra.settings import Settings
 from spark.jobs.pos_events import Rules
 
 CHECKPOINTS = "raw/_checkpoints"
+DEAD_LETTERS = ".dead-letters"  # raw/_checkpoints/<topic>.dead-letters.json: letters sent so far
+ACCEPTED = ".accepted"  # raw/_checkpoints/<topic>.accepted.json: offsets an operator let through
 _log = logging.getLogger(__name__)
 
 Offsets = dict[int, int]  # partition -> next offset to read
@@ -63,6 +66,25 @@ def batch_id(start: Offsets, end: Offsets) -> str:
     return "_".join(f"p{p}-{start.get(p, 0)}-{end[p]}" for p in sorted(end))
 
 
+def parse_batch_id(name: str) -> dict[int, tuple[int, int]]:
+    """{partition: (start, end)} of a batch_id; empty when `name` is not one."""
+    found = [re.fullmatch(r"p(\d+)-(\d+)-(\d+)", part) for part in name.split("_")]
+    if not all(found):
+        return {}
+    return {int(m[1]): (int(m[2]), int(m[3])) for m in found}
+
+
+def dead_letters_sent(settings: Settings, topic: str) -> Offsets:
+    """Per partition, the offset below which every bad event of `topic` already has its dead letter."""
+    return read_checkpoint(settings, f"{topic}{DEAD_LETTERS}")
+
+
+def record_dead_letters_sent(settings: Settings, topic: str, through: Offsets) -> None:
+    sent = dead_letters_sent(settings, topic)
+    marks = {p: max(offset, sent.get(p, 0)) for p, offset in through.items()}
+    write_checkpoint(settings, f"{topic}{DEAD_LETTERS}", marks)
+
+
 class BadReference(ValueError):
     """A reference dimension the ingest cannot take its ids from; says which folder and why."""
 
@@ -98,3 +120,14 @@ def known_ids(fs, folder: str, column: str) -> frozenset[str]:
     if len(usable) < len(ids):
         _log.warning("%s: %d rows without a usable %s left out", folder, len(ids) - len(usable), column)
     return frozenset(usable)
+
+
+def accept_through(settings: Settings, topic: str, through: Offsets) -> None:
+    """Let the next run commit `topic` up to `through`, whatever its quarantine rate (`ingest accept`)."""
+    write_checkpoint(settings, f"{topic}{ACCEPTED}", through)
+
+
+def accepted_through(settings: Settings, topic: str, start: Offsets) -> Offsets:
+    """The offsets an operator accepted beyond `start` (empty when nothing pending is accepted)."""
+    through = read_checkpoint(settings, f"{topic}{ACCEPTED}")
+    return through if any(offset > start.get(p, 0) for p, offset in through.items()) else {}

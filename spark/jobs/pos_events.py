@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from spark.contracts import LIMITS, limit
@@ -90,9 +90,13 @@ class _Bad(Exception):
         self.reason, self.detail = reason, detail
 
 
-def classify(topic: str, payload: bytes | str | None, rules: Rules) -> Verdict:
-    """Parse and validate one message value of `topic`; never raises."""
+def classify(topic: str, payload: bytes | str | None, rules: Rules, appended: datetime | None = None
+             ) -> Verdict:  # fmt: skip
+    """Parse and validate one message value of `topic`; never raises. `appended`: when the broker took the
+    record; its time stamp is judged against that instant (a rerun judges it alike), else rules.now."""
     try:
+        if appended is not None:
+            rules = replace(rules, now=appended)
         return Verdict(_parse(TOPICS[topic], payload, rules))
     except _Bad as bad:
         return Verdict(None, bad.reason, bad.detail[:500])

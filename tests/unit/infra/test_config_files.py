@@ -65,12 +65,15 @@ def test_compose_kafka_version_matches_the_local_broker():
     assert COMPOSE["services"]["kafka"]["image"] == f"apache/kafka:{version}"
 
 
-def test_compose_creates_every_topic_the_local_broker_gets():
+def test_compose_creates_every_topic_the_local_broker_gets_with_its_settings():
+    from infra.kafka_local import TOPIC_CONFIG
     from spark.schemas import DEAD_LETTER_TOPIC, RESTOCK_ALERTS_TOPIC, TOPICS
 
     init = COMPOSE["services"]["kafka-init"]
     topics = re.search(r"for topic in ([^;]+);", init["entrypoint"]).group(1).split()
     assert topics == [*TOPICS, DEAD_LETTER_TOPIC, RESTOCK_ALERTS_TOPIC]
+    configs = dict(re.findall(r"--config (\S+)=(\S+)", init["entrypoint"]))
+    assert configs == TOPIC_CONFIG
     assert init["image"] == COMPOSE["services"]["kafka"]["image"]
 
 

@@ -264,8 +264,8 @@ def test_a_string_that_has_no_utf8_form_is_quarantined_and_its_batch_lands():
 def test_a_row_that_does_not_convert_to_arrow_is_quarantined_alone():
     # A rule with a gap, as the one that let the reported event through: classify accepts a row whose
     # quantity has no int32 form.
-    def with_a_gap(topic, payload, rules):
-        verdict = classify(topic, payload, rules)
+    def with_a_gap(topic, payload, rules, appended=None):
+        verdict = classify(topic, payload, rules, appended)
         if verdict.row and b'"ev-7"' in payload:
             return pos_events.Verdict({**verdict.row, "quantity": 2**40})
         return verdict
@@ -293,3 +293,22 @@ def test_a_failing_column_path_leaves_its_batch_to_classify():
     with patch.object(event_batches, "_rules_hold", side_effect=ValueError("a gap in the rules")):
         got = verdicts("inventory-updates", classified("inventory-updates", values))
     assert got == want
+
+
+def test_an_event_is_judged_by_when_the_broker_took_it_so_a_rerun_judges_alike():
+    appended = RULES.now
+    stalled = Rules(RULES.stores, RULES.skus, appended + timedelta(days=30), RULES.retention_days)  # a rerun
+    values = [
+        till_event("sales-transactions", 1, appended - timedelta(days=RULES.retention_days - 1)),  # was valid
+        till_event("sales-transactions", 2, appended + timedelta(days=1)),  # ahead of the broker's clock
+    ]
+    when = pa.array([appended] * 2, pa.timestamp("ms", "UTC"))
+    accepted, _ = event_batches.accept_columns("sales-transactions", stalled, pa.array(values), when)
+    assert accepted.tolist() == [0]  # the column path judges by the record's time
+    batch = batch_of(values).append_column("timestamp", when)
+    with patch.object(event_batches, "accept_columns", side_effect=RuntimeError("no column path")):
+        alone = list(event_batches.classify_batches("sales-transactions", stalled, [batch]))  # classify
+    assert pa.Table.from_batches(alone).column(pos_events.REASON).to_pylist() == [None, "future_timestamp"]
+    by_clock = event_batches.classify_batches("sales-transactions", stalled, [batch_of(values)])
+    reasons = pa.Table.from_batches(list(by_clock)).column(pos_events.REASON).to_pylist()
+    assert reasons == ["expired_timestamp", None]  # without a record time, the run's own clock decides
