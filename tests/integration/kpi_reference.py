@@ -92,7 +92,7 @@ def forecast_pairs(predictions: pd.DataFrame, snapshot: pd.DataFrame) -> pd.Data
         day = target.merge(days, on=keys, how="left")  # one snapshot row per key: order is kept
         pairs["actual"] += day["sold"].fillna(0).to_numpy(dtype=float)
         pairs["found"] += day["sold"].notna().to_numpy(dtype=int)
-        pairs["silent"] |= day["store_silent"].fillna(False).astype(bool).to_numpy()
+        pairs["silent"] |= day["store_silent"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     complete = pairs[(pairs["found"] == 7) & ~pairs["silent"]]
     return complete[[*keys, "forecast", "actual"]].reset_index(drop=True)
 
