@@ -1,77 +1,49 @@
-"""Lineage as a picture (a self-contained SVG of the asset graph) and as exact version provenance."""
+"""Lineage as a picture (an SVG of the asset graph laid out by Graphviz) and as exact version provenance."""
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 from assets.graph import AssetGraph
 
-BOX_W, BOX_H, GAP_X, GAP_Y = 190, 46, 70, 22
+# Columns of the picture, left to right, by where an asset lives in the lake.
+STAGES = (("sources", "Sources (Kafka ingest)", ("raw/",)),
+          ("curated", "Curated", ("curated/",)),
+          ("ml", "Models, predictions and insights", ("models/", "marts/")))  # fmt: skip
 
 
-def layers(graph: AssetGraph) -> dict[str, int]:
-    """Column of each asset: one more than its deepest upstream."""
-    depth: dict[str, int] = {}
-    for name in graph.order:
-        ups = [u for u in graph[name].upstream_names if u != name]
-        depth[name] = 1 + max((depth[u] for u in ups), default=-1)
-    return depth
+def stage(path: str) -> str:
+    return next((name for name, _, prefixes in STAGES if path.startswith(prefixes)), "ml")
+
+
+def lineage_dot(graph: AssetGraph, focus: str | None = None):
+    """The graph as a Graphviz digraph, one cluster per stage; `focus` and its relatives highlighted."""
+    import graphviz
+
+    related = (graph.ancestors([focus]) | graph.descendants([focus])) if focus else set(graph.order)
+    dot = graphviz.Digraph("lineage", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "12",
+                                                  "nodesep": "0.25", "ranksep": "0.6", "splines": "spline"},
+                           node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
+                                      "fontsize": "11", "width": "2.2"},
+                           edge_attr={"arrowsize": "0.7"})  # fmt: skip
+    for key, label, _ in STAGES:
+        with dot.subgraph(name=f"cluster_{key}", graph_attr={"label": label, "style": "dashed",
+                                                             "color": "#999999"}) as cluster:  # fmt: skip
+            for name in (n for n in graph.order if stage(graph[n].storage.path) == key):
+                spec = graph[name]
+                detail = spec.partitioning + (" · gate" if spec.gate else "")
+                outline = "#d62728" if name == focus else ("#333333" if name in related else "#bbbbbb")
+                cluster.node(name, label=f"{name}\n{detail}", tooltip=spec.description, color=outline,
+                             fillcolor="#e8f1fb" if spec.is_source else "#eaf7ea",
+                             penwidth="2" if name == focus else "1")  # fmt: skip
+    for up, down in graph.edges():
+        dot.edge(up, down, color="#555555" if {up, down} <= related else "#cccccc")
+    return dot
 
 
 def lineage_svg(graph: AssetGraph, focus: str | None = None) -> str:
-    """The graph left to right, one column per dependency depth; `focus` and its relatives highlighted."""
-    depth = layers(graph)
-    columns: dict[int, list[str]] = {}
-    for name in graph.order:
-        columns.setdefault(depth[name], []).append(name)
-    tallest = max(len(names) for names in columns.values())
-    pos = {  # each column centred vertically, so edges between short columns stay apart
-        name: (20 + col * (BOX_W + GAP_X), 20 + (row + (tallest - len(names)) / 2) * (BOX_H + GAP_Y))
-        for col, names in columns.items()
-        for row, name in enumerate(names)
-    }
-    related = (graph.ancestors([focus]) | graph.descendants([focus])) if focus else set(graph.order)
-    width = 40 + (max(columns) + 1) * (BOX_W + GAP_X)
-    height = 80 + tallest * (BOX_H + GAP_Y)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        'font-family="sans-serif">',
-        '<defs><marker id="arrow" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto">'
-        '<path d="M0,0 L10,4 L0,8 z" fill="#555"/></marker></defs>',
-    ]
-    for up, down in graph.edges():
-        colour = "#555" if {up, down} <= related else "#ccc"
-        parts.append(_edge(pos[up], pos[down], depth[down] - depth[up], colour))
-    for name, (x, y) in pos.items():
-        spec = graph[name]
-        fill = "#e8f1fb" if spec.is_source else "#eaf7ea"
-        stroke = "#d62728" if name == focus else ("#333" if name in related else "#bbb")
-        detail = f"{spec.partitioning}" + (" · gate" if spec.gate else "")
-        parts.append(
-            f'<g><title>{escape(spec.description)}</title>'
-            f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="{fill}" stroke="{stroke}"/>'
-            f'<text x="{x + 10}" y="{y + 20}" font-size="13" font-weight="bold">{escape(name)}</text>'
-            f'<text x="{x + 10}" y="{y + 37}" font-size="11" fill="#555">{escape(detail)}</text></g>'
-        )
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
-def _edge(start: tuple[float, float], end: tuple[float, float], span: int, colour: str) -> str:
-    """A curve between boxes; edges that skip columns dip under the boxes in between."""
-    (x1, y1), (x2, y2) = start, end
-    if span <= 1:
-        sx, sy, ex, ey = x1 + BOX_W, y1 + BOX_H / 2, x2, y2 + BOX_H / 2
-        c1, c2 = (sx + GAP_X / 2, sy), (ex - GAP_X / 2, ey)
-    else:
-        sx, sy, ex, ey = x1 + BOX_W / 2, y1 + BOX_H, x2 + BOX_W / 3, y2 + BOX_H
-        dip = max(sy, ey) + 18 + 12 * span
-        c1, c2 = (sx + 40, dip), (ex - 40, dip)
-    return (
-        f'<path d="M{sx},{sy} C{c1[0]},{c1[1]} {c2[0]},{c2[1]} {ex},{ey}" stroke="{colour}" fill="none" '
-        'marker-end="url(#arrow)"/>'
-    )
+    """The picture as SVG text (needs Graphviz's `dot`, which infra/install.sh installs)."""
+    return lineage_dot(graph, focus).pipe(format="svg", encoding="utf-8")
 
 
 def write_lineage_svg(graph: AssetGraph, path: Path, focus: str | None = None) -> Path:

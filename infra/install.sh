@@ -33,6 +33,7 @@ need_tools() {
   java_major=$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')
   [ "${java_major%%.*}" -ge 17 ] || die "java is version $java_major; Kafka 4 and Spark 4 need Java 17+"
   command -v mvn >/dev/null || apt_install maven
+  command -v dot >/dev/null || apt_install graphviz  # lays out the lineage picture
   # MLlib's netlib loads the system BLAS and LAPACK; without them each training job prints a JNI error line
   # and falls back to slower Java routines. Optional: installed when we can, named when we cannot.
   if ! { ldconfig -p | grep -q 'libblas\.so\.3 ' && ldconfig -p | grep -q 'liblapack\.so\.3 '; }; then
