@@ -45,7 +45,8 @@ def security_statements(database: str, regions: list[str], passwords: dict[str, 
 
 
 def secure(warehouse: Warehouse, regions: list[str]) -> dict[str, str]:
-    """Create (or replace) the chain-wide and per-region readers; returns {user: new password}."""
+    """Create the chain-wide and per-region readers, or give existing ones a new password; returns {user:
+    the password it now has}."""
     if not warehouse.is_server:
         raise NeedsServer(
             "row policies need a ClickHouse server (set CLICKHOUSE_URL); "

@@ -69,7 +69,8 @@ class Access:
                     assert key not in self.policies, f"two policies for {key}"
                     self.policies[key] = policy.group(2)
         else:
-            assert statement.startswith(("CREATE ROLE", "CREATE USER")), f"unexpected: {statement}"
+            expected = ("CREATE ROLE", "CREATE USER", "ALTER USER")
+            assert statement.startswith(expected), f"unexpected: {statement}"
 
     def readable(self, user: str) -> set[str]:
         tables = set(self.grants.get(user, ()))
@@ -199,13 +200,19 @@ def test_region_reader_sees_only_its_region(settings: Settings):
     try:
         migrate(warehouse)
         seed_two_regions(warehouse, catalog(warehouse))
-        passwords = secure(warehouse, [REGION])
+        earlier = secure(warehouse, [REGION])
+        passwords = secure(warehouse, [REGION])  # a rerun: existing users, new passwords
         parts = urlsplit(url)
 
-        def client(user: str):
+        def client(user: str, password: str | None = None):
+            password = password or passwords[user]
             return clickhouse_connect.get_client(
-                host=parts.hostname, port=parts.port or 8123, username=user, password=passwords[user]
+                host=parts.hostname, port=parts.port or 8123, username=user, password=password
             )
+
+        for user in (USER, *CHAIN_READERS):
+            with pytest.raises(Exception, match="AUTHENTICATION_FAILED|Authentication failed"):
+                client(user, earlier[user])
 
         north, executive, refresh = client(USER), client("bi_executive"), client("bi_refresh")
         for name in sorted(Access(database).readable(USER)):
