@@ -29,6 +29,7 @@ class WarehouseBusy(RuntimeError):
 
 class Session(Protocol):
     def command(self, sql: str) -> None: ...
+    def execute(self, statement: str) -> None: ...
     def query_df(self, sql: str) -> pd.DataFrame: ...
     def insert_df(self, table: str, df: pd.DataFrame) -> None: ...
 
@@ -42,6 +43,10 @@ class _ChdbSession:
     def command(self, sql: str) -> None:
         for statement in split_statements(sql):
             self._raw.query(statement)
+
+    def execute(self, statement: str) -> None:
+        """One statement exactly as given (`command` splits a file, which a literal could fool)."""
+        self._raw.query(statement)
 
     def query_df(self, sql: str) -> pd.DataFrame:
         return self._raw.query(sql, "DataFrame")
@@ -62,6 +67,10 @@ class _ServerSession:
     def command(self, sql: str) -> None:
         for statement in split_statements(sql):
             self._client.command(statement)
+
+    def execute(self, statement: str) -> None:
+        """One statement exactly as given (`command` splits a file, which a literal could fool)."""
+        self._client.command(statement)
 
     def query_df(self, sql: str) -> pd.DataFrame:
         return self._client.query_df(sql)

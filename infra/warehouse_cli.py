@@ -40,12 +40,12 @@ def secure(
     """Create the row-policy-bound BI credentials on a ClickHouse server; prints each new password once."""
     from infra.settings import get_settings
     from infra.warehouse import Warehouse
-    from infra.warehouse_security import NeedsServer
+    from infra.warehouse_security import NeedsServer, UnsafeName
     from infra.warehouse_security import secure as create_readers
 
     try:
         passwords = create_readers(Warehouse(get_settings()), region or [])
-    except NeedsServer as error:
+    except (NeedsServer, UnsafeName) as error:
         console.print(f"[red]error:[/] {error}")
         raise typer.Exit(1) from error
     for user, password in passwords.items():

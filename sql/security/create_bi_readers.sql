@@ -26,16 +26,16 @@ GRANT SELECT ON {database}.product_performance TO bi_reader;
 -- Every run sets the password it prints. CREATE ... IF NOT EXISTS then ALTER, not CREATE USER OR REPLACE:
 -- replacing is a drop and a create (a new user: grants, settings and host limits an admin added are gone; recent
 -- servers also ask DROP USER for it). ALTER keeps the user, and IDENTIFIED (not ADD IDENTIFIED) leaves the new
--- password as its only one.
-CREATE USER IF NOT EXISTS bi_executive IDENTIFIED WITH sha256_password BY '{executive_password}';
-ALTER USER bi_executive IDENTIFIED WITH sha256_password BY '{executive_password}';
+-- password as its only one. Names pass a whitelist and strings arrive quoted (infra/warehouse_security.py).
+CREATE USER IF NOT EXISTS bi_executive IDENTIFIED WITH sha256_password BY {executive_password};
+ALTER USER bi_executive IDENTIFIED WITH sha256_password BY {executive_password};
 GRANT bi_reader TO bi_executive;
 GRANT SELECT ON {database}.dq_results TO bi_executive;
 
 -- bi_refresh: the credential the Power BI semantic model refreshes with. The model's row-level security
 -- roles filter every viewer through store_access, so this one credential reads it; no other does.
-CREATE USER IF NOT EXISTS bi_refresh IDENTIFIED WITH sha256_password BY '{refresh_password}';
-ALTER USER bi_refresh IDENTIFIED WITH sha256_password BY '{refresh_password}';
+CREATE USER IF NOT EXISTS bi_refresh IDENTIFIED WITH sha256_password BY {refresh_password};
+ALTER USER bi_refresh IDENTIFIED WITH sha256_password BY {refresh_password};
 GRANT bi_reader TO bi_refresh;
 GRANT SELECT ON {database}.dq_results TO bi_refresh;
 GRANT SELECT ON {database}.store_access TO bi_refresh;
