@@ -13,6 +13,7 @@ import math
 import re
 import shutil
 from datetime import timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -84,25 +85,25 @@ def sales(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-@pytest.fixture
-def warehouse(settings: Settings) -> Warehouse:
-    """Three weeks of a two-store chain in the real asset tables."""
+def load_chain(settings: Settings, stores: dict, products: dict, category: str = "") -> Warehouse:
+    """Three weeks of a two-store chain in the real asset tables, named by `stores` and `products`."""
     warehouse = Warehouse(settings)
     migrate(warehouse)
     rows = chain_rows()
     stores = pd.DataFrame(
         {
-            "store_key": list(STORES),
-            "store_id": list(STORES),
-            "name": [v[0] for v in STORES.values()],
-            "region": [v[1] for v in STORES.values()],
+            "store_key": list(stores),
+            "store_id": list(stores),
+            "name": [v[0] for v in stores.values()],
+            "region": [v[1] for v in stores.values()],
         }
     )
     products = pd.DataFrame(
         {
-            "product_key": list(PRODUCTS),
-            "sku": list(PRODUCTS),
-            "name": list(PRODUCTS.values()),
+            "product_key": list(products),
+            "sku": list(products),
+            "name": list(products.values()),
+            "category": category,
             "unit_cost": [0.9, 1.4],
         }
     )
@@ -124,6 +125,11 @@ def warehouse(settings: Settings) -> Warehouse:
         s.insert_df("fact_ml_predictions", predictions(rows))
         s.insert_df("dq_results", quality)
     return warehouse
+
+
+@pytest.fixture
+def warehouse(settings: Settings) -> Warehouse:
+    return load_chain(settings, STORES, PRODUCTS)
 
 
 def expected_forecast_pairs() -> pd.DataFrame:
@@ -232,6 +238,61 @@ def test_report_on_an_empty_warehouse_says_no_data(settings: Settings, tmp_path:
     migrate(Warehouse(settings))
     html = build_report(Warehouse(settings), tmp_path / "empty.html").read_text()
     assert html.count("no data yet") >= 5
+
+
+SCRIPT, QUOTES, RTL, EMOJI = "<script>alert(1)</script>", "\"quoted\" & 'single'", "\u202egnp.exe", "🛒🥫"
+HOSTILE_STORES = {"S1": (f"{SCRIPT} {QUOTES}", f"{QUOTES} <i>North</i>"), "S2": (QUOTES, f"{RTL} {EMOJI}")}
+HOSTILE_PRODUCTS = {"A": f"{RTL} {QUOTES}", "B": f"{EMOJI} {SCRIPT} {QUOTES}"}
+
+
+class Page(HTMLParser):
+    """Every element, attribute value and text node of a page, entities decoded as a browser does."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str]] = []
+        self.texts: dict[str, list[str]] = {}
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes += [(name, value or "") for name, value in attrs]
+
+    def handle_data(self, data):
+        self.texts.setdefault(self.tags[-1] if self.tags else "", []).append(data)
+
+    def text_nodes(self) -> list[str]:
+        return [t for texts in self.texts.values() for t in texts]
+
+
+def test_hostile_names_render_as_text(settings: Settings, tmp_path: Path):
+    """Store, region and product names made of markup, quotes, an RTL override and emoji come out as the
+    same characters in text and attributes, in the file and in the DOM Chromium builds from it."""
+    load_chain(settings, HOSTILE_STORES, HOSTILE_PRODUCTS, category=SCRIPT)
+    path = build_report(Warehouse(settings), tmp_path / "report.html")
+    own = busiest_series().iloc[0]
+    busiest = f"{HOSTILE_STORES[own['store_key']][0]} · {HOSTILE_PRODUCTS[own['product_key']]}"
+    for source in ("file", "Chromium's DOM"):  # the file first: a live alert() would hang Chromium
+        if source == "file":
+            html = path.read_text()
+        else:
+            html, console = chromium(path.as_uri(), tmp_path / "profile")
+            assert console == []
+        page = Page(html)
+        assert "script" not in page.tags and not [a for a, _ in page.attributes if a.startswith("on")]
+        texts = page.text_nodes()
+        assert not [t for t in texts if "&lt;" in t or "&amp;" in t or "&quot;" in t], "escaped twice"
+        for key, (store, region) in HOSTILE_STORES.items():
+            assert texts.count(store) >= 3, f"{store!r}: a table cell and two chart labels"
+            assert f"{store} · {region}" in page.texts["h3"], f"{key}'s reorder list heading"
+        for product in HOSTILE_PRODUCTS.values():
+            assert product in page.texts["td"], f"{product!r} in a reorder or risk table"
+        assert f"Busiest series: {busiest}" in page.texts["h3"]
+        assert ("aria-label", f"{busiest}: 7-day forecast with its 90% interval against units sold") in (
+            page.attributes
+        )
 
 
 @pytest.fixture(autouse=True, scope="module")
