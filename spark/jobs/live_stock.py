@@ -28,6 +28,10 @@ from spark.schemas import TOPICS
 LIVE_TABLE = "inventory_live"
 STREAM_TOPICS = ("sales-transactions", "supplier-shipments", "inventory-updates")
 VELOCITY_DAYS = 7.0  # time constant of the decayed sales rate, in days
+# A resend of an event_id is dropped when the broker took it within this long of the first copy: tills retry
+# for minutes after a network drop, and an hour of ids is a small state (the ingest drops later copies).
+RESEND_WINDOW = "1 hour"
+CHECKPOINT = "streams/live_stock/_checkpoint_dedup"  # the plan holds dedup state: not the old checkpoint
 STATE_COLUMNS = ["store_id", "sku", "on_hand", "last_sale_at", "velocity_per_day", "last_event_at"]
 # Effect of an event on on-hand: (topic, kind) -> sign; None means "set to quantity" (a shelf count).
 EFFECTS = {
@@ -110,10 +114,16 @@ def event_stream(spark, settings):
         "value",
         F.from_json(F.col("value").cast("string"), schema).alias("e"),
     )
-    # Events the ingest job would quarantine for these fields move no stock here either.
-    return parsed.where(
-        "e.store_id IS NOT NULL AND e.sku IS NOT NULL AND e.quantity IS NOT NULL AND e.ts IS NOT NULL"
-    ).where(movable())
+    # Events the ingest job would quarantine for these fields move no stock here either; a resend (a till
+    # retrying after a network drop sends the same event_id again) moves it once.
+    return (
+        parsed.where("e.event_id IS NOT NULL AND e.store_id IS NOT NULL AND e.sku IS NOT NULL "
+                     "AND e.quantity IS NOT NULL AND e.ts IS NOT NULL")
+        .where(movable())
+        .withColumn("event_id", F.col("e.event_id"))
+        .withWatermark("timestamp", RESEND_WINDOW)
+        .dropDuplicatesWithinWatermark(["event_id"])
+    )  # fmt: skip
 
 
 def movable() -> str:
@@ -125,8 +135,8 @@ def movable() -> str:
         nonzero = " AND e.quantity <> 0" if kind == "adjustment" else ""
         cases.append(f"(topic = '{topic}' AND coalesce(e.kind, '') = '{kind}' "
                      f"AND e.quantity BETWEEN {low} AND {high}{nonzero})")  # fmt: skip
-    skew = int(CLOCK_SKEW.total_seconds())
-    window = f"e.ts >= TIMESTAMP '1970-01-01' AND e.ts <= current_timestamp() + INTERVAL {skew} SECONDS"
+    skew = int(CLOCK_SKEW.total_seconds())  # against when the broker took the record, as the ingest judges
+    window = f"e.ts >= TIMESTAMP '1970-01-01' AND e.ts <= timestamp + INTERVAL {skew} SECONDS"
     return f"({' OR '.join(cases)}) AND {window}"
 
 
@@ -159,7 +169,8 @@ def _to_pandas(batch) -> pd.DataFrame:
         "e.quantity AS quantity",
         "e.ts AS ts",
     ).toPandas()
-    rows = rows[[readable(value) for value in rows.pop("value")]].reset_index(drop=True)
+    # .loc: an empty batch (the watermark's own micro-batches carry none) keeps its columns
+    rows = rows.loc[[readable(value) for value in rows.pop("value")]].reset_index(drop=True)
     rows["kind"] = rows["kind"].fillna("")
     rows["ts"] = pd.to_datetime(rows["ts"], utc=True)
     return rows
@@ -168,17 +179,20 @@ def _to_pandas(batch) -> pd.DataFrame:
 def start(settings, trigger_seconds: float = 1.0, ready_file: Path | None = None):
     """Start the stream (checkpointed in the lake) and return the StreamingQuery."""
     from infra.kafka_local import ensure_topics
-    from infra.lake import spark_url
+    from infra.lake import lake_fs, lake_path, spark_url
     from infra.warehouse import Warehouse, migrate
     from spark.session import get_spark
 
     migrate(Warehouse(settings))
     ensure_topics(settings)  # Spark's Kafka source gives up on a topic that does not exist yet
+    if not lake_fs(settings).exists(lake_path(settings, CHECKPOINT)):
+        # A new checkpoint replays every topic from its earliest offset: the table restarts from nothing.
+        Warehouse(settings).command(f"TRUNCATE TABLE IF EXISTS {LIVE_TABLE}")
     spark = get_spark(settings, app_name="shelfwise-live-stock")
     query = (
         event_stream(spark, settings)
         .writeStream.foreachBatch(lambda batch, batch_id: write_batch(settings, _to_pandas(batch), batch_id))
-        .option("checkpointLocation", spark_url(settings, "streams/live_stock/_checkpoint"))
+        .option("checkpointLocation", spark_url(settings, CHECKPOINT))
         .trigger(processingTime=f"{trigger_seconds:g} seconds")
         .start()
     )

@@ -19,15 +19,18 @@ from infra.warehouse import Warehouse
 pytestmark = [pytest.mark.services, pytest.mark.spark]
 
 T0 = pd.Timestamp("2026-03-02 08:00", tz="UTC")
-# The session's broker is shared with other tests: this run's stores are its own.
-RUN = uuid.uuid4().hex[:6]
-STORES, SKUS = tuple(f"LS{RUN}-{n}" for n in (1, 2, 3)), ("SKU-001", "SKU-002", "SKU-003", "SKU-004")
+# The session's broker keeps every earlier test's events (the stream reads from the earliest offset): each
+# test gets stores of its own from the `stream` fixture.
+RUN, STORES, SKUS = "", (), ("SKU-001", "SKU-002", "SKU-003", "SKU-004")
 
 
 @pytest.fixture
 def stream(services: Settings, tmp_path) -> Iterator[Settings]:
     """The stream as `shelfwise services up --only live_stock` runs it, on the session's broker, with its own
     file lake (checkpoint) and chdb; stopped afterwards."""
+    global RUN, STORES
+    RUN = uuid.uuid4().hex[:6]
+    STORES = tuple(f"LS{RUN}-{n}" for n in (1, 2, 3))
     settings = services.model_copy(update={"home": tmp_path / "home", "lake_url": ""})
     _publish(settings, opening_events())
     local_services.service("live_stock", settings).start()
@@ -73,6 +76,25 @@ def test_stream_drains_to_the_ledger_and_picks_up_a_new_sale(stream: Settings):
         f"SELECT last_sale_at FROM inventory_live_current WHERE store_id = '{STORES[0]}' AND sku = 'SKU-004'"
     )
     assert pd.Timestamp(row.last_sale_at.item()) == T0 + pd.Timedelta(minutes=120)
+
+
+def test_resends_and_hostile_events_leave_live_on_hand_equal_to_the_ledger(stream: Settings):
+    expected = ledger(opening_events())
+    assert _wait_for(stream, expected), f"inventory_live never matched the ledger: {_live(stream)}"
+
+    first = _event(STORES[1], "SKU-001", "sale", 3, 130)
+    hostile = [_event(STORES[1], "SKU-001", "sale", 50_000, 131),  # beyond the sales limit
+               _event(STORES[1], "SKU-001", "sale", -4, 132),  # a negative sale
+               {**_event(STORES[1], "SKU-001", "sale", 2, 133), "event_id": None}]  # no id to dedup on
+    _publish(stream, [("sales-transactions", e) for e in (first, first, *hostile, first)])  # resent in-batch
+    expected = ledger([*opening_events(), ("sales-transactions", first)])  # each good event once
+    assert _wait_for(stream, expected), f"a resent sale moved stock twice: {_live(stream)}"
+
+    later = _event(STORES[1], "SKU-002", "sale", 1, 140)
+    _publish(stream, [("sales-transactions", first)])  # the till retries again, in a later micro-batch
+    _publish(stream, [("sales-transactions", later)])
+    expected = ledger([*opening_events(), ("sales-transactions", first), ("sales-transactions", later)])
+    assert _wait_for(stream, expected), f"a resend in a later batch moved stock again: {_live(stream)}"
 
 
 def _event(store: str, sku: str, kind: str, quantity: int, minute: int) -> dict:
