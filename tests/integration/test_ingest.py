@@ -19,7 +19,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from assets.definitions import load_graph
 from infra.kafka_local import ensure_topics
-from infra.lake import lake_fs, lake_path, read_partition_versions
+from infra.lake import PARTITION_VERSIONS, lake_fs, lake_path, read_partition_versions
 from infra.settings import Settings
 from infra.simulator import faults
 from infra.simulator.cli import run_scenario
@@ -30,7 +30,7 @@ from spark.jobs.ingest import (
     ingest_receipts,
     ingest_sales,
 )
-from spark.jobs.ingest_state import latest_offsets, write_checkpoint
+from spark.jobs.ingest_state import latest_offsets, read_checkpoint, write_checkpoint
 from spark.schemas import DEAD_LETTER_TOPIC, QUARANTINE, TOPICS
 
 pytestmark = [pytest.mark.services, pytest.mark.spark]
@@ -163,8 +163,33 @@ def _dead_letters(settings: Settings, since: dict[int, int]) -> list[bytes]:
         consumer.close()
 
 
-def test_kill_9_mid_ingest_then_rerun_loses_and_doubles_nothing(lake, tmp_path):
-    settings, run, *_ = lake
+# The doomed run is held where a crash hurts most: its day files are in the lake, its `_partitions.json` index
+# and its checkpoint are not. ingest.py calls write_partition_versions right after the day files; replacing
+# it in that process (the driver, where _commit runs) parks the run there until the kill.
+DOOMED_RECEIPTS = """
+import time
+import spark.jobs.ingest as ingest
+from assets.definitions import load_graph
+from infra.settings import get_settings
+from spark.context import JobContext
+
+assert callable(ingest.write_partition_versions), "ingest no longer writes the index through this name"
+ingest.write_partition_versions = lambda *args: time.sleep(3600)
+graph = load_graph()
+ingest.ingest_receipts(JobContext(graph, graph["raw_receipts"], (), get_settings(), "doomed"))
+"""
+
+
+def _receipts_on_disk(settings: Settings) -> tuple[list[str], bool, dict[int, int]]:
+    """The day files of raw/receipts, whether its index exists, and the committed offsets of its topic."""
+    fs, folder = lake_fs(settings), lake_path(settings, "raw/receipts")
+    fs.invalidate_cache()
+    days = sorted(fs.glob(f"{folder}/date=*/*.parquet"))
+    return days, fs.exists(f"{folder}/{PARTITION_VERSIONS}"), read_checkpoint(settings, "supplier-shipments")
+
+
+def test_kill_9_mid_ingest_then_rerun_loses_and_doubles_nothing(lake):
+    settings, run, _, primed = lake
     env = {
         **os.environ,
         "SHELFWISE_HOME": str(settings.home),
@@ -172,15 +197,24 @@ def test_kill_9_mid_ingest_then_rerun_loses_and_doubles_nothing(lake, tmp_path):
         "SHELFWISE_S3_ENDPOINT": settings.s3_endpoint,
         "SHELFWISE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
     }
-    script = (
-        "from assets.definitions import load_graph; from infra.settings import get_settings;"
-        "from spark.context import JobContext; from spark.jobs.ingest import ingest_receipts;"
-        "g = load_graph(); ingest_receipts(JobContext(g, g['raw_receipts'], (), get_settings(), 'doomed'))"
-    )
-    job = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=REPO, start_new_session=True)
-    time.sleep(12)  # Spark is up and reading or writing by now; either way the kill lands mid-run
-    os.killpg(job.pid, signal.SIGKILL)
-    job.wait()
+    assert _receipts_on_disk(settings) == ([], False, primed["supplier-shipments"]), "a fresh receipts lake"
+    job = subprocess.Popen([sys.executable, "-c", DOOMED_RECEIPTS], env=env, cwd=REPO, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        days: list[str] = []
+        while not days and job.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            days, _, _ = _receipts_on_disk(settings)
+        assert job.poll() is None, f"the doomed run ended (exit {job.returncode}) before it was killed"
+        assert days, "the doomed run wrote no day file within 300 s"
+        _, indexed, committed = _receipts_on_disk(settings)
+        assert (indexed, committed) == (False, primed["supplier-shipments"]), "mid-write: no index, no commit"
+    finally:
+        os.killpg(job.pid, signal.SIGKILL)
+        job.wait()
+    assert job.returncode == -signal.SIGKILL
+    left, indexed, committed = _receipts_on_disk(settings)
+    assert left and (indexed, committed) == (False, primed["supplier-shipments"]), "the kill left days only"
 
     result = ingest_receipts(_context(settings, "raw_receipts"))
 
