@@ -79,6 +79,13 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         local_services.stop_all(settings)
 
 
+def on_minio(services: Settings, home: Path, lake: str, **overrides) -> Settings:
+    """The services' broker and MinIO seen from another home (nothing shared on disk): the S3 secret is
+    passed on, since a fresh home has no copy of the file MinIO's launcher wrote it to."""
+    secret = SecretStr(services.s3_secret)
+    return services.model_copy(update={"home": home, "lake_url": lake, "s3_secret_key": secret, **overrides})
+
+
 # The one tier allowed to skip is the ClickHouse-server tier, and only where CLICKHOUSE_URL is unset.
 # Any other skip (a missing binary, an import turned into a skip) hides a broken install: it fails the run.
 _unexpected_skips: list[str] = []

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from infra.lake import lake_path, write_partition_versions
+from infra.lake import lake_fs, lake_path, write_partition_versions
 from infra.settings import Settings
 from spark.schemas import DIM_PRODUCTS, DIM_STORES, DIM_SUPPLIERS, RAW_SCHEMAS
 
@@ -209,16 +208,14 @@ def _day_events(rows, rng, day, store, sku, i, d, promo_lift=None) -> None:
 
 def write_lake(settings: Settings, dims: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame]) -> dict:
     """Write dimensions and raw partitions; returns {asset: {day: version}} as the source index has it."""
-    root = Path(lake_path(settings))
     for name, frame in dims.items():
-        (root / "reference" / name).mkdir(parents=True, exist_ok=True)
-        frame.to_parquet(root / "reference" / name / "part-0.parquet", index=False)
+        _write_parquet(settings, frame, f"reference/{name}")
     return {asset: write_raw(settings, asset, raw.get(asset, pd.DataFrame())) for asset in RAW_PATHS}
 
 
 def write_raw(settings: Settings, asset: str, frame: pd.DataFrame) -> dict[str, str]:
     """One raw asset's day partitions and its `_partitions.json` index (content-derived versions)."""
-    root, columns = Path(lake_path(settings, RAW_PATHS[asset])), RAW_SCHEMAS[asset]
+    columns = RAW_SCHEMAS[asset]
     versions = {}
     if frame.empty:
         frame = pd.DataFrame({c: [] for c, _ in columns} | {"ts": pd.Series([], dtype="datetime64[us]")})
@@ -229,12 +226,18 @@ def write_raw(settings: Settings, asset: str, frame: pd.DataFrame) -> dict[str, 
         part = _typed(part.drop(columns="date").reset_index(drop=True), columns)
         part["kafka_partition"] = np.int32(0)
         part["kafka_offset"] = np.arange(len(part), dtype=np.int64)
-        out = root / f"date={day}"
-        out.mkdir(parents=True, exist_ok=True)
-        part.to_parquet(out / "part-0.parquet", index=False)
+        _write_parquet(settings, part, f"{RAW_PATHS[asset]}/date={day}")
         versions[day] = hashlib.sha256(part.to_csv(index=False).encode()).hexdigest()[:16]
     write_partition_versions(settings, RAW_PATHS[asset], versions)
     return versions
+
+
+def _write_parquet(settings: Settings, frame: pd.DataFrame, folder: str) -> None:
+    """`frame` as `<folder>/part-0.parquet` in the lake, a file:// or an s3:// one."""
+    fs, path = lake_fs(settings), lake_path(settings, folder)
+    fs.makedirs(path, exist_ok=True)
+    with fs.open(f"{path}/part-0.parquet", "wb") as handle:
+        frame.to_parquet(handle, index=False)
 
 
 _PANDAS = {

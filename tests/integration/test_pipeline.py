@@ -8,8 +8,8 @@ specs are swapped for small pure-Python jobs that write the fixture partitions a
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,9 +17,10 @@ import pytest
 from assets.definitions import all_specs
 from assets.graph import build_graph
 from assets.runner import Runner
-from infra.lake import lake_path
+from infra.lake import lake_fs, lake_path
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobResult
+from tests.conftest import on_minio
 
 from . import chain
 
@@ -45,6 +46,19 @@ def graph():
 
 
 def test_the_whole_graph_builds_loads_and_then_rests(spark, settings):
+    builds_loads_and_rests(settings)
+
+
+def test_the_same_on_the_minio_lake(spark, services, tmp_path):
+    """Curated jobs, the model registry and the warehouse loads on an s3:// lake, nothing on local disk."""
+    lake = f"s3://shelfwise-test/pipeline-{uuid.uuid4().hex[:6]}"
+    settings = on_minio(services, tmp_path / "home", lake)
+    builds_loads_and_rests(settings)
+    assert not (tmp_path / "home" / "lake").exists(), "a job wrote to the local lake path"
+
+
+def builds_loads_and_rests(settings) -> None:
+    """The chain through the real graph: what each asset built, the registry, the reorders, the warehouse."""
     dims = chain.dimensions(3, 5)
     RAW.update(chain.events(dims["stores"], dims["products"], DAYS, promo_lift=2.5))
     chain.write_lake(settings, dims, {})
@@ -58,17 +72,23 @@ def test_the_whole_graph_builds_loads_and_then_rests(spark, settings):
     assert {"2026-03-02", "2026-03-09"} <= set(outcomes["demand_model"].built)
     assert not outcomes["reorder_predictions"].failed and outcomes["reorder_predictions"].built
 
-    registry = Path(lake_path(settings, "models/demand"))
-    champion = json.loads((registry / "champion.json").read_text())
-    assert (registry / champion["version"] / "model").is_dir()
-    meta = json.loads((registry / champion["version"] / "metadata.json").read_text())
+    fs, registry = lake_fs(settings), lake_path(settings, "models/demand")
+    fs.invalidate_cache()
+
+    def document(relative: str) -> dict:
+        with fs.open(f"{registry}/{relative}") as handle:
+            return json.load(handle)
+
+    champion = document("champion.json")
+    assert fs.isdir(f"{registry}/{champion['version']}/model")
+    meta = document(f"{champion['version']}/metadata.json")
     backtest = meta["backtest"]
     assert backtest["forecast"]["wape"] < meta["best_baseline"]["wape"] <= backtest["snaive"]["wape"]
     assert set(meta["backtest"]) >= {"forecast", "snaive", "ma28"} and meta["features"]
-    first, second = (json.loads((registry / v / "metadata.json").read_text())["tuning"] for v in ("v1", "v2"))
+    first, second = (document(f"{v}/metadata.json")["tuning"] for v in ("v1", "v2"))
     assert "reused" not in first and second == {**first, "reused": True}, "one grid search per run"
 
-    reorders = pd.read_parquet(lake_path(settings, "marts/reorder_predictions"))
+    reorders = pd.read_parquet(lake_path(settings, "marts/reorder_predictions"), filesystem=fs)
     assert set(reorders.forecast_source) == {"baseline_ma28", "model"}, (
         "before the first champion: the baseline"
     )
