@@ -185,10 +185,7 @@ def _check_task(graph: AssetGraph, name: str, config: RenderConfig):
             raise AirflowSkipException(outcome.reason)
         if outcome.action == "wait":
             return PokeReturnValue(is_done=False)
-        result = steps.work_dir(config.settings, name, run_id) / "result.json"
-        return PokeReturnValue(
-            is_done=True, xcom_value={"partitions": ",".join(outcome.partitions), "result": str(result)}
-        )
+        return PokeReturnValue(is_done=True, xcom_value={"partitions": ",".join(outcome.partitions)})
 
     return check()
 
@@ -234,8 +231,6 @@ def _materialize_task(graph: AssetGraph, name: str, config: RenderConfig):
             f"{{{{ {xcom}['partitions'] }}}}",
             "--run-id",
             "{{ run_id }}",
-            "--result",
-            f"{{{{ {xcom}['result'] }}}}",
             "--graph",
             config.graph_ref,
         ],

@@ -1,23 +1,23 @@
-"""The local runner: plan what is stale, build it in dependency order, gate it, record it.
+"""The local runner: plan what is stale, then drive each asset's run (assets/run.py) in dependency order.
 
-The Airflow DAGs use the same steps (`check`, `build`, `gate`, `record`), one asset per DAG.
+The Airflow DAGs drive the same runs one step per task (assets/steps.py), one asset per DAG.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from rich.console import Console
 
 from assets.graph import AssetGraph
-from assets.model import AssetSpec, PreviousDay, checked_day
-from assets.records import Latest, MaterializationStore, Record
+from assets.model import AssetSpec, checked_day
+from assets.records import Latest, MaterializationStore
+from assets.run import AssetRun, RunEnv
 from assets.versions import (
     AssetPlan,
     PartitionPlan,
@@ -144,92 +144,74 @@ class Runner:
     ) -> RunReport:
         """Build every stale partition the selection allows, in dependency order; record everything."""
         run_id = f"local-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-        latest = self.store.latest_successes()
+        env = RunEnv(self.graph, self.settings, self.store, self.store.latest_successes())
         buildable, named = selection.resolve(self.graph)
         state, outcomes = VersionState(), []
         for name in self.graph.order:
-            spec = self.graph[name]
             if progress:
                 progress(name)
             started = time.perf_counter()
-            if spec.is_source:
-                outcome = self._run_source(spec, name in buildable, latest, state, run_id)
+            if self.graph[name].is_source:
+                outcome = self._run_source(env, name, name in buildable, state, run_id)
             else:
-                plan = self._plan_derived(spec, state, latest, selection, named)
-                chosen = self._chosen(plan, name in buildable, selection, name in named)
-                outcome = self._run_derived(spec, plan, chosen, latest, state, run_id)
+                outcome = self._run_derived(env, name, buildable, named, selection, state, run_id)
             outcome.seconds = time.perf_counter() - started
             outcomes.append(outcome)
         return RunReport(run_id, outcomes)
 
-    def _run_source(self, spec, buildable, latest, state, run_id) -> AssetOutcome:
-        outcome = AssetOutcome(spec.name)
-        if buildable:
-            result = run_job(self._context(spec, (), run_id))
-            observed = result.partition_versions or {}
-        else:
-            observed = self.observe(spec)
-        plan = plan_source(spec, observed, latest)
-        changed = plan.to_build()
-        rejected, gate = self._gate_source(spec, changed, run_id)
-        now = datetime.now(UTC)
-        records = [
-            Record(run_id, spec.name, p.key, "failed" if p.key in rejected else "success", p.data_version,
-                   "source", started_at=now, ended_at=now, gate_result=gate,
-                   message=rejected.get(p.key, p.reason))
-            for p in changed
-        ]
-        self.store.append(records)
-        for r in records:
-            if r.status == "success":
-                latest[(spec.name, r.partition)] = r
+    def _run_source(self, env: RunEnv, name: str, buildable: bool, state: VersionState, run_id: str):
+        run = AssetRun.of_source(name, run_id)
+        drive(run, env, observe_only=not buildable, reraise=True)  # a failed ingest stops the run
+        observed = run.result.get("partition_versions") or {}
         # A rejected day stays out of the plan: consumers keep the last validated version, or wait.
-        state.versions[spec.name] = {k: v for k, v in observed.items() if k not in rejected}
-        state.rejected[spec.name] = set(rejected)
-        for key in rejected:
-            if (spec.name, key) in latest:
-                state.versions[spec.name][key] = latest[(spec.name, key)].data_version
-        outcome.built = [p.key for p in changed if p.key not in rejected]
-        outcome.failed = sorted(rejected)
-        outcome.fresh = len(plan.partitions) - len(changed)
-        outcome.message = next(iter(rejected.values()), "")
+        state.versions[name] = {k: v for k, v in observed.items() if k not in run.rejected}
+        state.rejected[name] = set(run.rejected)
+        for key in run.rejected:
+            if (name, key) in env.latest:
+                state.versions[name][key] = env.latest[(name, key)].data_version
+        outcome = _outcome(run)
+        outcome.fresh = len(observed) - len(run.keys)
         return outcome
 
-    def _gate_source(self, spec, changed, run_id) -> tuple[dict[str, str], dict]:
-        """Validate the source days that changed; {day: why} for the days a blocking expectation rejects."""
-        if not changed or spec.gate is None:
-            return {}, {}
-        from expectations.gate import validate
-
-        gate = validate(self._context(spec, tuple(p.key for p in changed), run_id))
-        if gate.passed:
-            return {}, gate.summary()
-        why = gate.failure_message()
-        days = gate.failed_partitions or [p.key for p in changed]
-        return {day: why for day in days}, gate.summary()
-
-    def _run_derived(self, spec, plan, chosen, latest, state, run_id) -> AssetOutcome:
-        outcome = AssetOutcome(spec.name, waiting=sum(p.status == "waiting" for p in plan.partitions))
-        outcome.fresh = sum(p.status == "fresh" for p in plan.partitions)
+    def _run_derived(self, env: RunEnv, name, buildable, named, selection, state, run_id) -> AssetOutcome:
+        plan = self._plan_derived(self.graph[name], state, env.latest, selection, named)
+        chosen = self._chosen(plan, name in buildable, selection, name in named)
         if not chosen:
-            settle(state, plan, set(), latest)
-            return outcome
-        records, ok = build_and_gate(self._context(spec, tuple(p.key for p in chosen), run_id), plan, chosen)
-        self.store.append(records)
-        good = {r.partition for r in records if r.status == "success"}
-        for r in records:
-            if r.status == "success":
-                latest[(spec.name, r.partition)] = r
-        settle(state, plan, good, latest)
-        outcome.built = sorted(good)
-        outcome.failed = sorted(r.partition for r in records if r.status != "success")
-        outcome.message = "" if ok else next(r.message for r in records if r.status != "success")
+            settle(state, plan, set(), env.latest)
+            outcome = AssetOutcome(name)
+        else:
+            run = AssetRun(name, run_id, plan.code_version, chosen)
+            drive(run, env)
+            settle(state, plan, set(run.passed) if run.stage == "published" else set(), env.latest)
+            outcome = _outcome(run)
+        outcome.waiting = sum(p.status == "waiting" for p in plan.partitions)
+        outcome.fresh = sum(p.status == "fresh" for p in plan.partitions)
         return outcome
 
-    def _context(self, spec: AssetSpec, keys: tuple[str, ...], run_id: str):
-        from spark.context import JobContext
 
-        return JobContext(self.graph, spec, keys, self.settings, run_id)
+def drive(run: AssetRun, env: RunEnv, observe_only: bool = False, reraise: bool = False) -> None:
+    """The in-process executor: every step of one run, recorded and saved whatever happens."""
+    try:
+        run.build(env, observe_only=observe_only)
+        run.validate(env)
+        run.publish(env)
+    except Exception as exc:  # recorded and reported; the branch stops there
+        log.exception("%s %s failed", run.asset, ",".join(run.keys))
+        run.fail(f"{type(exc).__name__}: {exc}")
+        if reraise:
+            raise
+    finally:
+        for record in run.record(env.store):
+            if record.status == "success":
+                env.latest[(record.asset, record.partition)] = record
+        run.save(env.settings)
+
+
+def _outcome(run: AssetRun) -> AssetOutcome:
+    failed = sorted(set(run.keys) - set(run.passed)) if run.stage != "failed" else list(run.keys)
+    built = list(run.passed) if run.stage == "published" else []
+    message = run.failure or next(iter(run.rejected.values()), "")
+    return AssetOutcome(run.asset, built=built, failed=failed, message=message)
 
 
 def settle(state: VersionState, plan: AssetPlan, built: set[str], latest: Latest) -> None:
@@ -242,69 +224,3 @@ def settle(state: VersionState, plan: AssetPlan, built: set[str], latest: Latest
             state.set(plan.asset, p.key, record.data_version)
         else:
             state.versions.get(plan.asset, {}).pop(p.key, None)
-
-
-def run_job(ctx):
-    """Import the asset's job ('module:function') and run it on ctx."""
-    job = ctx.asset.job
-    if isinstance(job, str):
-        module_name, function_name = job.split(":", 1)
-        job = getattr(importlib.import_module(module_name), function_name)
-    return job(ctx)
-
-
-def build_and_gate(ctx, plan: AssetPlan, chosen: list[PartitionPlan]) -> tuple[list[Record], bool]:
-    """Run the job and the gate for the chosen partitions; one record per partition, success or failure."""
-    from expectations.gate import validate
-
-    started = datetime.now(UTC)
-    try:
-        result = run_job(ctx)
-        gate = validate(ctx)
-    except Exception as exc:  # the failure is recorded and reported, then the branch stops
-        log.exception("%s %s failed", ctx.asset.name, ",".join(ctx.partitions))
-        message = f"{type(exc).__name__}: {exc}"
-        return [_record(ctx, plan, p, "failed", started, message=message) for p in chosen], False
-    rejected = rejected_partitions(ctx.asset, gate, [p.key for p in chosen])
-    message = gate.failure_message()
-    passed = tuple(p.key for p in chosen if p.key not in rejected)
-    if passed:
-        from infra.delivery import deliver
-
-        deliver(replace(ctx, partitions=passed))
-    rows = result.rows_by_partition or {}
-    return [
-        _record(ctx, plan, p, "failed", started, gate.summary(), message)
-        if p.key in rejected
-        else _record(ctx, plan, p, "success", started, gate.summary(), row_count=rows.get(p.key, 0))
-        for p in chosen
-    ], not rejected
-
-
-def rejected_partitions(spec: AssetSpec, gate, keys: list[str]) -> set[str]:
-    """The partitions a gate rejects: those with a blocking failure, and for an asset that carries its own
-    previous day forward (a ledger), every later day of the batch too, since each was built on a rejected
-    one."""
-    if gate.passed:
-        return set()
-    rejected = set(gate.failed_partitions) or set(keys)
-    if any(isinstance(u.mapping, PreviousDay) and u.asset == spec.name for u in spec.upstream):
-        rejected |= {k for k in keys if k >= min(rejected)}
-    return rejected
-
-
-def _record(ctx, plan, p: PartitionPlan, status, started, gate=None, message="", row_count=0) -> Record:
-    return Record(
-        run_id=ctx.run_id,
-        asset=plan.asset,
-        partition=p.key,
-        status=status,
-        data_version=p.data_version,
-        code_version=plan.code_version,
-        input_versions=p.input_versions,
-        row_count=row_count,
-        started_at=started,
-        ended_at=datetime.now(UTC),
-        gate_result=gate or {},
-        message=message,
-    )

@@ -25,6 +25,8 @@ class JobContext:
     partitions: tuple[str, ...]
     settings: Settings
     run_id: str
+    # The versions of the upstream partitions this build reads, as planned: upstream -> {partition: version}.
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @cached_property
     def spark(self) -> SparkSession:

@@ -1,7 +1,10 @@
-"""spark-submit entry point: build one asset over some partitions and write what the job reported as JSON.
+"""spark-submit entry point: build one asset's planned run; what the job reported is saved with the run.
 
     spark-submit spark/submit.py --asset daily_features --partitions 2026-01-01,2026-01-02 \
-        --run-id RUN --result /path/result.json [--graph assets.definitions:load_graph]
+        --run-id RUN [--graph assets.definitions:load_graph]
+
+The run was planned by the DAG's check step and saved in the lake (assets/run.py); `--partitions` repeats
+its partitions so they show on the command line, and must agree with it.
 
 `--graph` names the asset graph as "module:attribute" (a graph, or a function returning one); the module may
 also be a path to a .py file, which lets tests submit a small graph of their own.
@@ -42,13 +45,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--asset", required=True, help="asset name, e.g. daily_features")
     parser.add_argument("--partitions", default="", help="comma-separated day keys; empty for a source")
     parser.add_argument("--run-id", required=True, help="the run id recorded with the build")
-    parser.add_argument("--result", required=True, type=Path, help="where to write the JobResult JSON")
     parser.add_argument("--graph", default=DEFAULT_GRAPH, help="asset graph as module:attribute")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from assets.run import RunStateError
     from assets.steps import build, parse_partitions
     from infra.settings import get_settings
 
@@ -56,10 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.asset not in graph.assets:
         print(f"unknown asset {args.asset!r}; known: {', '.join(graph.order)}", file=sys.stderr)
         return 2
-    result = build(
-        graph, get_settings(), args.asset, parse_partitions(args.partitions), args.run_id, args.result
-    )
-    print(f"{args.asset}: {result['row_count']} rows, result in {args.result}")
+    try:
+        result = build(graph, get_settings(), args.asset, parse_partitions(args.partitions), args.run_id)
+    except RunStateError as unplanned:
+        print(unplanned, file=sys.stderr)
+        return 2
+    print(f"{args.asset}: {result['row_count']} rows, saved with run {args.run_id}")
     return 0
 
 

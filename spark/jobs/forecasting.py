@@ -22,8 +22,6 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from assets.records import MaterializationStore
-from infra.warehouse import Warehouse
 from spark.calendar import day_range, holiday_name
 from spark.context import JobContext, JobResult
 from spark.jobs.lake_io import read_days, shift, stored_days
@@ -271,13 +269,9 @@ def _save_version(
 
 
 def data_versions(ctx: JobContext, cutoff: str) -> dict[str, str]:
-    """The recorded data version of every daily_features partition the version was trained on."""
-    latest = MaterializationStore(Warehouse(ctx.settings)).latest_successes()
-    return {
-        key: r.data_version
-        for (asset, key), r in sorted(latest.items())
-        if asset == "daily_features" and key <= cutoff
-    }
+    """The data version of every daily_features partition the version was trained on, as planned."""
+    read = ctx.inputs.get("daily_features", {})
+    return {key: version for key, version in sorted(read.items()) if key <= cutoff}
 
 
 # --- reorder_predictions ------------------------------------------------------------------------------------

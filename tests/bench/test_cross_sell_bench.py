@@ -191,7 +191,7 @@ def test_cross_sell_job_time_at_demo_size(spark, tmp_path, results_writer):
     """The weekly job for its newest two weeks (both fit ALS, chain-wide and per store) on 9 weeks of POS."""
     from assets.definitions import load_graph
     from assets.model import week_start
-    from assets.runner import run_job
+    from assets.run import run_job
     from spark.context import JobContext
     from tests.conftest import isolated_settings
 
@@ -254,7 +254,7 @@ def simulated_lake(settings, days: int = SLOW_MOVER_DAYS, seed: int = 7, stores:
 def test_slow_movers_precision_recall_on_a_time_split(spark, tmp_path, results_writer):
     from assets.definitions import load_graph
     from assets.model import week_start
-    from assets.runner import run_job
+    from assets.run import run_job
     from spark.context import JobContext
     from tests.conftest import isolated_settings
 

@@ -40,7 +40,7 @@ import pandas as pd
 import pytest
 
 from assets.definitions import load_graph
-from assets.runner import run_job
+from assets.run import run_job
 from infra.lake import lake_path
 from infra.simulator.chain import build_chain, write_reference
 from infra.simulator.engine import PURCHASE_ORDERS, ChainSimulator

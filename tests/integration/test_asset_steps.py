@@ -4,7 +4,6 @@ raw -> totals, raw -> lines, (totals, lines) -> basket: one change to raw must b
 """
 
 import contextlib
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +13,7 @@ from assets import steps
 from assets.graph import build_graph
 from assets.model import AssetSpec, Freshness, Lake
 from assets.records import MaterializationStore
+from assets.run import AssetRun, RunStateError
 from infra.lake import lake_path
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobResult
@@ -71,8 +71,7 @@ def materialize(settings, asset: str, run_id: str) -> steps.CheckOutcome:
     outcome = steps.check(GRAPH, settings, asset, run_id)
     if outcome.action != "build":
         return outcome
-    work = steps.work_dir(settings, asset, run_id)
-    steps.build(GRAPH, settings, asset, outcome.partitions, run_id, work / "result.json")
+    steps.build(GRAPH, settings, asset, outcome.partitions, run_id)
     steps.gate(GRAPH, settings, asset, run_id)
     with contextlib.suppress(steps.NothingToPublish):  # a source run that ingested nothing new
         steps.publish(GRAPH, settings, asset, run_id)
@@ -104,9 +103,8 @@ def test_the_consumer_of_a_diamond_waits_for_its_second_input_then_builds_once(d
 def test_an_ingested_but_unpublished_source_holds_its_consumers(diamond):
     settings = diamond
     write_sales(settings, DAYS + ["2026-03-03"])
-    work = steps.work_dir(settings, "raw", "r2")
     steps.check(GRAPH, settings, "raw", "r2")
-    steps.build(GRAPH, settings, "raw", (), "r2", work / "result.json")
+    steps.build(GRAPH, settings, "raw", (), "r2")
     assert steps.check(GRAPH, settings, "totals", "t2").action == "wait"
 
 
@@ -137,7 +135,7 @@ def test_freshness_objective_is_reported_for_its_asset_only(settings):
     assert steps.freshness_problems(watched, settings, "totals") == []
 
 
-def test_submit_entry_point_runs_the_job_and_writes_its_result(settings, monkeypatch, tmp_path):
+def test_submit_builds_the_planned_run_and_refuses_one_never_planned(settings, monkeypatch, capsys):
     from infra.settings import get_settings
     from spark import submit
 
@@ -146,21 +144,19 @@ def test_submit_entry_point_runs_the_job_and_writes_its_result(settings, monkeyp
     get_settings.cache_clear()
     write_sales(settings, DAYS)
     graph_ref = f"{Path(__file__).with_name('till_chain.py').resolve()}:GRAPH"  # loaded by file path
-    result = tmp_path / "result.json"
     try:
-        assert (
-            submit.main(["--asset", "raw", "--run-id", "r1", "--result", str(result), "--graph", graph_ref])
-            == 0
-        )
-        assert (
-            submit.main(["--asset", "nope", "--run-id", "r1", "--result", str(result), "--graph", graph_ref])
-            == 2
-        )
+        assert steps.check(till_chain.GRAPH, settings, "raw", "r1").action == "build"
+        assert submit.main(["--asset", "raw", "--run-id", "r1", "--graph", graph_ref]) == 0
+        assert submit.main(["--asset", "raw", "--run-id", "never-checked", "--graph", graph_ref]) == 2
+        assert "no saved run 'never-checked' of raw" in capsys.readouterr().err
+        assert submit.main(["--asset", "nope", "--run-id", "r1", "--graph", graph_ref]) == 2
     finally:
         get_settings.cache_clear()
-    written = json.loads(result.read_text())
-    assert written["row_count"] == 4 and sorted(written["partition_versions"]) == DAYS
-    assert submit.parse_args(["--asset", "a", "--run-id", "r", "--result", "x"]).graph == submit.DEFAULT_GRAPH
+    run = AssetRun.load(settings, "raw", "r1")
+    assert run.stage == "built" and run.result["row_count"] == 4
+    assert sorted(run.result["partition_versions"]) == DAYS
+    assert run.partitions is None  # a source's changed days are decided at validation, against the log
+    assert submit.parse_args(["--asset", "a", "--run-id", "r"]).graph == submit.DEFAULT_GRAPH
 
 
 def test_a_consumer_waits_only_for_the_upstream_partitions_it_reads(diamond):
@@ -174,8 +170,7 @@ def test_a_consumer_waits_only_for_the_upstream_partitions_it_reads(diamond):
     for asset in ("totals", "lines"):
         outcome = steps.check(GRAPH, settings, asset, f"{asset}-new", new_day)
         assert outcome.partitions == ("2026-03-03",)
-        work = steps.work_dir(settings, asset, f"{asset}-new")
-        steps.build(GRAPH, settings, asset, outcome.partitions, f"{asset}-new", work / "result.json")
+        steps.build(GRAPH, settings, asset, outcome.partitions, f"{asset}-new")
         steps.gate(GRAPH, settings, asset, f"{asset}-new")
         steps.publish(GRAPH, settings, asset, f"{asset}-new")
 
@@ -183,3 +178,22 @@ def test_a_consumer_waits_only_for_the_upstream_partitions_it_reads(diamond):
     everything = steps.check(GRAPH, settings, "basket", "b-all")  # would rebuild 03-01 too: that one waits
     assert everything.action == "wait"
     assert everything.reason == "waiting for lines 2026-03-01; totals 2026-03-01"
+
+
+def test_a_retried_step_records_nothing_twice(diamond):
+    """Airflow retries a task whose first try got as far as saving the run: the step repeats, idempotent."""
+    settings = diamond
+    write_sales(settings, DAYS + ["2026-03-03"])
+    materialize(settings, "raw", "r2")
+    planned = steps.check(GRAPH, settings, "totals", "t2")
+    steps.build(GRAPH, settings, "totals", planned.partitions, "t2")
+    steps.build(GRAPH, settings, "totals", planned.partitions, "t2")
+    steps.gate(GRAPH, settings, "totals", "t2")
+    steps.gate(GRAPH, settings, "totals", "t2")
+    first = steps.publish(GRAPH, settings, "totals", "t2")
+    again = steps.publish(GRAPH, settings, "totals", "t2")
+    log = Warehouse(settings).query_df("SELECT * FROM asset_materializations WHERE run_id = 't2'")
+    assert list(log.partition) == ["2026-03-03"] and list(log.status) == ["success"]
+    assert first["partitions"] == again["partitions"] == ["2026-03-03"]
+    with pytest.raises(RunStateError, match="is published: it cannot become validated"):
+        steps.gate(GRAPH, settings, "totals", "t2")

@@ -25,7 +25,7 @@ def _days(n: int) -> list[str]:
 
 
 def build(settings, asset: str, days: list[str]):
-    from assets.runner import run_job
+    from assets.run import run_job
 
     return run_job(JobContext(GRAPH, GRAPH[asset], tuple(days), settings, "test"))
 

@@ -159,3 +159,37 @@ def test_a_source_day_rejected_by_its_gate_is_recorded_and_held_back(settings):
     assert "store_known" in report["raw_sales"].message
     assert report["daily_totals"].built == [days[0], days[2]], "the rejected day is not consumed"
     assert report["daily_totals"].waiting == 1
+
+
+def test_the_runner_and_the_dag_steps_record_the_same_outcomes(settings_factory):
+    """One state machine, two executors: the same chain with one broken ledger day, driven in one process
+    and as DAG steps, leaves the same materialization log (status, versions, rows, why) in each."""
+    from assets import steps
+
+    logs = []
+    for executor in ("runner", "steps"):
+        settings = settings_factory()
+        migrate(Warehouse(settings))
+        write_reference(settings)
+        break_ledger(settings, DAYS[1], [1, 0, 0, 0, 0, 0])
+        if executor == "runner":
+            Runner(GRAPH, settings).materialize()
+        else:
+            for asset in GRAPH.order:
+                run_id = f"dag-{asset}"
+                planned = steps.check(GRAPH, settings, asset, run_id)
+                if planned.action != "build":
+                    continue
+                steps.build(GRAPH, settings, asset, planned.partitions, run_id)
+                try:
+                    steps.gate(GRAPH, settings, asset, run_id)
+                    steps.publish(GRAPH, settings, asset, run_id)
+                except steps.GateFailed:
+                    pass
+        log = Warehouse(settings).query_df("SELECT * FROM asset_materializations")
+        kept = ["asset", "partition", "status", "data_version", "code_version", "row_count", "message"]
+        logs.append(log[kept].assign(message=log["message"].str.replace(r"report: \S+", "report", regex=True))
+                    .sort_values(["asset", "partition"]).reset_index(drop=True))  # fmt: skip
+    runner_log, steps_log = logs
+    assert (runner_log.status == "failed").sum() == 1 and len(runner_log) == 3 + 3 + 1
+    pd.testing.assert_frame_equal(runner_log, steps_log)

@@ -113,7 +113,7 @@ def lake(spark, tmp_path_factory):
 
 
 def build(settings, asset: str, partitions: list[str]):
-    from assets.runner import run_job
+    from assets.run import run_job
 
     return run_job(JobContext(GRAPH, GRAPH[asset], tuple(partitions), settings, "test"))
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from assets.definitions import load_graph
-from assets.runner import run_job
+from assets.run import run_job
 from infra.lake import lake_path
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobContext

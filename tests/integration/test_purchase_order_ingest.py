@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from assets.definitions import load_graph
-from assets.runner import run_job
+from assets.run import run_job
 from infra.kafka_local import ensure_topics
 from infra.lake import lake_fs, lake_path
 from infra.settings import Settings

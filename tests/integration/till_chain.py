@@ -3,56 +3,60 @@ day) -> rolling (3-day mean).
 
 The Airflow tests submit it through spark/submit.py's `--graph` (loaded by file path, so it imports only
 installed modules); the runner and asset-step tests build their own graphs from its jobs. The jobs are plain
-pandas on a file lake: spark-submit runs them in its Python driver, no Spark session.
+pandas on the lake, file or s3://: spark-submit runs them in its Python driver, no Spark session.
 """
 
 import hashlib
-from pathlib import Path
 
 import pandas as pd
 
 from assets.graph import build_graph
 from assets.model import AssetSpec, Freshness, Lake, window
-from infra.lake import lake_path, write_partition_versions
+from infra.lake import lake_fs, lake_path, write_partition_versions
 from infra.settings import Settings
 from spark.context import JobResult
 
 
+def read_day(settings: Settings, asset: str, day: str) -> pd.DataFrame:
+    return pd.read_parquet(lake_path(settings, f"{asset}/date={day}"), filesystem=lake_fs(settings))
+
+
+def write_day(settings: Settings, asset: str, day: str, frame: pd.DataFrame) -> None:
+    fs, folder = lake_fs(settings), lake_path(settings, f"{asset}/date={day}")
+    fs.makedirs(folder, exist_ok=True)
+    with fs.open(f"{folder}/part-0.parquet", "wb") as handle:
+        frame.to_parquet(handle, index=False)
+
+
 def till_export(ctx) -> JobResult:
     """Source job: split incoming/sales.csv into day partitions, versioned by content."""
-    root = Path(lake_path(ctx.settings))
-    sales = pd.read_csv(root / "incoming" / "sales.csv", dtype={"day": str})
+    with lake_fs(ctx.settings).open(lake_path(ctx.settings, "incoming/sales.csv")) as handle:
+        sales = pd.read_csv(handle, dtype={"day": str})
     versions = {}
     for day, rows in sales.groupby("day"):
         rows = rows.sort_values(["store", "sku"]).reset_index(drop=True)
-        out = root / "raw" / f"date={day}"
-        out.mkdir(parents=True, exist_ok=True)
-        rows.to_parquet(out / "part-0.parquet", index=False)
+        write_day(ctx.settings, "raw", day, rows)
         versions[day] = hashlib.sha256(rows.to_csv(index=False).encode()).hexdigest()[:16]
     write_partition_versions(ctx.settings, "raw", versions)
     return JobResult(len(sales), partition_versions=versions)
 
 
 def store_totals(ctx) -> JobResult:
-    root, rows = Path(lake_path(ctx.settings)), {}
+    rows = {}
     for day in ctx.partitions:
-        sold = pd.read_parquet(root / "raw" / f"date={day}").groupby("store", as_index=False)["qty"].sum()
-        out = root / "totals" / f"date={day}"
-        out.mkdir(parents=True, exist_ok=True)
-        sold.to_parquet(out / "part-0.parquet", index=False)
+        sold = read_day(ctx.settings, "raw", day).groupby("store", as_index=False)["qty"].sum()
+        write_day(ctx.settings, "totals", day, sold)
         rows[day] = len(sold)
     return JobResult(sum(rows.values()), rows_by_partition=rows)
 
 
 def rolling_mean(ctx) -> JobResult:
-    root, rows = Path(lake_path(ctx.settings)), {}
+    fs, rows = lake_fs(ctx.settings), {}
+    built = sorted(p.rsplit("date=", 1)[1] for p in fs.glob(lake_path(ctx.settings, "totals/date=*")))
     for day in ctx.partitions:
-        days = sorted(p.name[5:] for p in (root / "totals").glob("date=*") if p.name[5:] <= day)[-3:]
-        frame = pd.concat(pd.read_parquet(root / "totals" / f"date={d}") for d in days)
-        out = root / "rolling" / f"date={day}"
-        out.mkdir(parents=True, exist_ok=True)
+        frame = pd.concat(read_day(ctx.settings, "totals", d) for d in [d for d in built if d <= day][-3:])
         mean = frame.groupby("store", as_index=False)["qty"].mean()
-        mean.to_parquet(out / "part-0.parquet", index=False)
+        write_day(ctx.settings, "rolling", day, mean)
         rows[day] = len(mean)
     return JobResult(sum(rows.values()), rows_by_partition=rows)
 
@@ -75,6 +79,7 @@ def write_sales(settings: Settings, days: list[str], extra: list[dict] | None = 
     rows = [
         {"day": d, "store": s, "sku": "A", "qty": i + 1} for i, d in enumerate(days) for s in ("S1", "S2")
     ]
-    incoming = Path(lake_path(settings)) / "incoming"
-    incoming.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows + (extra or [])).to_csv(incoming / "sales.csv", index=False)
+    fs = lake_fs(settings)
+    fs.makedirs(lake_path(settings, "incoming"), exist_ok=True)
+    with fs.open(lake_path(settings, "incoming/sales.csv"), "w") as handle:
+        pd.DataFrame(rows + (extra or [])).to_csv(handle, index=False)
