@@ -16,6 +16,7 @@ demo: install
 test: install
 	@infra/install.sh browser
 	ruff check assets dags spark expectations infra tests
+	lint-imports
 	bash tests/run.sh
 
 bench: install
@@ -31,9 +32,11 @@ fuzz: install
 	PYTHONPATH=$(CURDIR) python tests/fuzz/fuzz_ingest.py -max_total_time=$(FUZZ_SECONDS) -max_len=1024 \
 	  -len_control=0 -print_final_stats=1 -artifact_prefix=$(FUZZ_WORK)/ $(FUZZ_WORK)/corpus
 
-# Lint (also the first step of `make test`). No `ruff format --check`: some tables stay compact on purpose.
+# Lint (also the first step of `make test`): ruff, then the layer floors of pyproject's [tool.importlinter].
+# No `ruff format --check`: some tables stay compact on purpose.
 lint: install
 	ruff check assets dags spark expectations infra tests
+	lint-imports
 
 services-up: install
 	shelfwise services up

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
 from assets.records import Record
-from expectations.gate import NAMED_FAILURES, bounded
+from expectations.result import NAMED_FAILURES, bounded
 
 
 class GateSummary(BaseModel):

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from expectations.docs import GateContext, page_url
-from expectations.gate import SUITES_DIR, GateResult
 from expectations.prepare import Partition, prepare, resolve
+from expectations.result import SUITES_DIR, GateResult
 from infra.warehouse import Warehouse
 from spark.contracts import limit
 

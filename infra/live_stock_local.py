@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from infra.kafka_local import ensure_topics
 from infra.local_service import LocalService
 
 
@@ -37,6 +38,7 @@ class LiveStockStream(LocalService):
 
     def prepare(self) -> None:
         self.ready_file.unlink(missing_ok=True)
+        ensure_topics(self.settings)  # Spark's Kafka source gives up on a topic that does not exist yet
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "spark.jobs.live_stock", "--run-dir", str(self.home)]

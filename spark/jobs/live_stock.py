@@ -177,14 +177,13 @@ def _to_pandas(batch) -> pd.DataFrame:
 
 
 def start(settings, trigger_seconds: float = 1.0, ready_file: Path | None = None):
-    """Start the stream (checkpointed in the lake) and return the StreamingQuery."""
-    from infra.kafka_local import ensure_topics
+    """Start the stream (checkpointed in the lake) and return the StreamingQuery. The topics must exist
+    (Spark's Kafka source gives up on a missing one): the launcher, or compose's topic job, creates them."""
     from infra.lake import lake_fs, lake_path, spark_url
     from infra.warehouse import Warehouse, migrate
     from spark.session import get_spark
 
     migrate(Warehouse(settings))
-    ensure_topics(settings)  # Spark's Kafka source gives up on a topic that does not exist yet
     if not lake_fs(settings).exists(lake_path(settings, CHECKPOINT)):
         # A new checkpoint replays every topic from its earliest offset: the table restarts from nothing.
         Warehouse(settings).command(f"TRUNCATE TABLE IF EXISTS {LIVE_TABLE}")

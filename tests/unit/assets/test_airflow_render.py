@@ -161,7 +161,7 @@ def test_an_event_extra_stays_small_however_many_partitions_warned():
 
     from assets.event_extra import event_extra
     from assets.records import Record
-    from expectations.gate import NAMED_FAILURES
+    from expectations.result import NAMED_FAILURES
 
     days = [(date(2026, 1, 1) + timedelta(days=n)).isoformat() for n in range(365)]
     rows = [{"store_id": "S001", "sku": f"SKU{n:05d}", "note": "x" * 200} for n in range(5)]

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from assets.definitions import all_specs, load_graph
-from expectations.gate import SUITES_DIR
+from expectations.result import SUITES_DIR
 from expectations.suites import label, load_suite
 from infra.lake import lake_path
 from infra.warehouse import Warehouse, migrate
