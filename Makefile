@@ -16,7 +16,7 @@ demo: install
 test: install
 	@infra/install.sh browser
 	ruff check assets dags spark expectations infra tests
-	lint-imports
+	lint-imports --no-logo
 	bash tests/run.sh
 
 bench: install
@@ -36,7 +36,7 @@ fuzz: install
 # No `ruff format --check`: some tables stay compact on purpose.
 lint: install
 	ruff check assets dags spark expectations infra tests
-	lint-imports
+	lint-imports --no-logo
 
 services-up: install
 	shelfwise services up
