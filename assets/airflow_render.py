@@ -37,7 +37,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from assets import steps
 from assets.graph import AssetGraph
 from assets.model import AssetSpec
-from infra.airflow_local import SPARK_CONN_ID, settings_env
+from infra.airflow_wiring import SPARK_CONN_ID, SPARK_POOL, settings_env
 from infra.lake import lake_url
 from infra.settings import REPO_ROOT, Settings
 
@@ -219,6 +219,7 @@ def _materialize_task(graph: AssetGraph, name: str, config: RenderConfig):
 
     return AssetSparkSubmit(
         task_id="materialize",
+        pool=SPARK_POOL,
         settings=settings,
         application=str(SUBMIT_SCRIPT),
         conn_id=config.spark_conn_id,

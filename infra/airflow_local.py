@@ -1,10 +1,10 @@
 """`shelfwise airflow up|down|status`: Airflow 3 standalone on this project's dags/, SQLite, LocalExecutor.
 
-AIRFLOW_HOME is `<home>/airflow` (metadata DB `airflow.db`, the generated admin password, per-run step
-files); the pid file and console log live in `<home>/run/airflow/`. The Spark connection comes from an
-`AIRFLOW_CONN_*` variable (local master from the settings) and the virtualenv's bin is first on PATH, so
-`airflow` sub-processes and `spark-submit` resolve to this project's versions. Importing this module does
-not import Airflow.
+AIRFLOW_HOME is `<home>/airflow` (metadata DB `airflow.db`, the generated admin password); the pid file and
+console log live in `<home>/run/airflow/`. The Spark connection comes from an `AIRFLOW_CONN_*` variable
+(local master from the settings), the Spark pool is created with the database, and the virtualenv's bin is
+first on PATH, so `airflow` sub-processes and `spark-submit` resolve to this project's versions. Importing
+this module does not import Airflow.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from infra.airflow_wiring import pool_command, settings_env, spark_connection_env
 from infra.local_process import ServiceError
 from infra.local_service import LocalService
 from infra.settings import REPO_ROOT, Settings, get_settings
 
 DAGS_FOLDER = REPO_ROOT / "dags"
-SPARK_CONN_ID = "shelfwise_spark"
 ADMIN_USER = "admin"
 
 app = typer.Typer(no_args_is_help=True)
@@ -39,23 +39,6 @@ def airflow_home(settings: Settings) -> Path:
 def bin_dir() -> Path:
     """The virtualenv's bin (airflow, spark-submit, python)."""
     return Path(sys.executable).parent
-
-
-def spark_connection_env(settings: Settings) -> dict[str, str]:
-    """The `AIRFLOW_CONN_SHELFWISE_SPARK` variable: spark-submit against the settings' master (local[2])."""
-    value = {"conn_type": "spark", "host": settings.spark_master, "extra": {"deploy-mode": "client"}}
-    return {f"AIRFLOW_CONN_{SPARK_CONN_ID.upper()}": json.dumps(value)}
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """SHELFWISE_* variables so child processes (Airflow, spark-submit) see the same lake and warehouse.
-
-    Secrets stay out: Airflow shows a task's env in its rendered templates. Children read them from the
-    environment they inherit (or, for local MinIO, the generated secret file)."""
-    return {k: v for k, v in settings.as_env().items() if k not in SECRET_VARIABLES}
-
-
-SECRET_VARIABLES = {"SHELFWISE_S3_SECRET_KEY", "CLICKHOUSE_URL"}
 
 
 def airflow_env(
@@ -121,7 +104,7 @@ class AirflowStandalone(LocalService):
         if not (bin_dir() / "airflow").exists():
             raise self.fail(f"airflow not found in {bin_dir()}; run infra/install.sh all")
         airflow_home(self.settings).mkdir(parents=True, exist_ok=True)
-        migrate_db(self.env(), self.console_log)
+        migrate_db(self.env(), self.console_log, self.settings.spark_pool_slots)
 
     def command(self) -> list[str]:
         return [str(bin_dir() / "airflow"), "standalone"]
@@ -131,20 +114,24 @@ class AirflowStandalone(LocalService):
         return bool(health) and health.get("scheduler", {}).get("status") == "healthy"
 
 
-def migrate_db(env: dict[str, str], log: Path, timeout_s: float = 300.0) -> None:
-    """`airflow db migrate` with this environment; raises ServiceError with the log to read."""
+def migrate_db(env: dict[str, str], log: Path, pool_slots: int = 2, timeout_s: float = 300.0) -> None:
+    """`airflow db migrate`, then the Spark pool the materialize tasks run in (the same commands as compose's
+    airflow-init); raises ServiceError with the log to read."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a") as out:
-        done = subprocess.run(
-            [str(bin_dir() / "airflow"), "db", "migrate"],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            timeout=timeout_s,
-            check=False,
-        )
-    if done.returncode != 0:
-        raise ServiceError(f"Airflow: `airflow db migrate` failed (exit {done.returncode}) (log: {log})")
+    for command in (["db", "migrate"], pool_command(pool_slots)):
+        with log.open("a") as out:
+            done = subprocess.run(
+                [str(bin_dir() / "airflow"), *command],
+                env={**os.environ, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=timeout_s,
+                check=False,
+            )
+        if done.returncode != 0:
+            what = " ".join(command[:2])
+            raise ServiceError(f"Airflow: `airflow {what}` failed (exit {done.returncode}) (log: {log})")
+
 
 
 def api_health(port: int) -> dict:

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
 
     spark_master: str = "local[2]"
     spark_driver_memory: str = "2g"
+    spark_pool_slots: int = Field(
+        2, ge=1, description="Airflow pool: asset builds submitted to Spark at once (the cores of local[2])."
+    )
 
     alerts_to_kafka: bool = Field(
         True, description="Send urgent reorder rows to the restock-alerts topic after their gate passes."

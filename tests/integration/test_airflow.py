@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from infra.airflow_local import airflow_env, migrate_db
+from infra.airflow_wiring import SPARK_POOL
 from infra.settings import REPO_ROOT, Settings
 
 # Airflow reads its configuration when first imported: point it at a throw-away home before that.
@@ -108,6 +109,17 @@ def events(asset: str) -> list[dict]:
         return [dict(extra) for extra in session.scalars(query)]
 
 
+def spark_pool() -> tuple[str, int] | None:
+    """The Spark pool as the metadata database holds it (name, slots)."""
+    from airflow.models.pool import Pool
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        pool = session.scalars(select(Pool).where(Pool.pool == SPARK_POOL)).one_or_none()
+        return None if pool is None else (pool.pool, pool.slots)
+
+
 def test_chain_builds_once_then_skips_then_builds_only_the_new_day(chain):
     from assets.event_extra import AssetEventExtra
     from assets.records import MaterializationStore
@@ -122,6 +134,8 @@ def test_chain_builds_once_then_skips_then_builds_only_the_new_day(chain):
         AssetEventExtra.model_validate(extra)
         assert extra["partitions"] == DAYS
     assert events("totals")[0]["input_versions"]["raw"] == events("raw")[0]["data_versions"]
+    assert spark_pool() == (SPARK_POOL, 2), "migrate_db creates the pool every materialize task runs in"
+    assert {t.pool for d in dags.values() for t in d.tasks if t.task_id == "materialize"} == {SPARK_POOL}
 
     # Nothing changed: the source asks for news and publishes nothing; consumers stop at check.
     assert run(dags["raw"])["publish"] == "skipped"

@@ -81,7 +81,7 @@ def spark_master_resolved_by_the_provider(monkeypatch, connection_env: dict[str,
     """The master the Apache Spark provider's own hook resolves from the connection the DAGs name."""
     from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
 
-    from infra.airflow_local import SPARK_CONN_ID
+    from infra.airflow_wiring import SPARK_CONN_ID
 
     for name, value in connection_env.items():
         monkeypatch.setenv(name, value)
@@ -89,7 +89,7 @@ def spark_master_resolved_by_the_provider(monkeypatch, connection_env: dict[str,
 
 
 def test_compose_defines_the_spark_connection_the_dags_use_as_the_local_stack_does(monkeypatch):
-    from infra.airflow_local import spark_connection_env
+    from infra.airflow_wiring import spark_connection_env
 
     airflow_env = COMPOSE["x-airflow"]["environment"]
     compose_connections = {k: v for k, v in airflow_env.items() if k.startswith("AIRFLOW_CONN_")}
@@ -100,3 +100,17 @@ def test_compose_defines_the_spark_connection_the_dags_use_as_the_local_stack_do
     assert spark_master_resolved_by_the_provider(monkeypatch, local) == master
     local_default = spark_connection_env(Settings())
     assert spark_master_resolved_by_the_provider(monkeypatch, local_default) == Settings().spark_master
+
+
+def test_compose_creates_the_spark_pool_the_materialize_tasks_run_in_as_the_local_stack_does():
+    import shlex
+
+    from infra.airflow_wiring import SPARK_POOL, pool_command
+
+    init = COMPOSE["services"]["airflow-init"]["command"][-1]
+    migrate, pool = (shlex.split(part) for part in init.split("&&"))
+    slots = str(Settings().spark_pool_slots)
+    assert migrate == ["airflow", "db", "migrate"]
+    assert [slots if w == "${SHELFWISE_SPARK_POOL_SLOTS:-2}" else w for w in pool] == [
+        "airflow", *pool_command(Settings().spark_pool_slots)]  # fmt: skip
+    assert pool[3] == SPARK_POOL
