@@ -1,10 +1,10 @@
 """One run of one asset as a state machine: planned -> built -> validated -> published, or failed.
 
 Two executors drive it: the local runner (assets/runner.py) takes every step in one process, and Airflow
-(assets/steps.py) takes one step per task, possibly on different hosts. So the run is saved in the lake after
-every step (`_runs/<asset>/<run>.json`, small: versions, counts, the gate summary) and a step that finds no
-saved run stops with an error. Rejection is decided in `validate` and records are built in `record`, only
-here.
+(assets/steps.py) takes one step per task, possibly on different hosts. So Airflow's steps save the run in
+the lake after each one (`_runs/<asset>/<run>.json`, small: versions, counts, the gate summary) and a step
+that finds no saved run stops with an error. Rejection is decided in `validate` and records are built in
+`record`, only here.
 """
 
 from __future__ import annotations
@@ -193,6 +193,10 @@ class AssetRun:
         with fs.open(path + ".tmp", "w") as handle:
             json.dump(asdict(self), handle, sort_keys=True, default=str)
         fs.mv(path + ".tmp", path)
+
+    def discard(self, settings: Settings) -> None:
+        """Remove the saved run (one that changed nothing: a source polled with no news every 15 minutes)."""
+        lake_fs(settings).rm(run_location(settings, self.asset, self.run_id))
 
     @classmethod
     def find(cls, settings: Settings, asset: str, run_id: str) -> AssetRun | None:

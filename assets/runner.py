@@ -190,7 +190,8 @@ class Runner:
 
 
 def drive(run: AssetRun, env: RunEnv, observe_only: bool = False, reraise: bool = False) -> None:
-    """The in-process executor: every step of one run, recorded and saved whatever happens."""
+    """The in-process executor: every step of one run, recorded whatever happens. The run stays in memory:
+    only Airflow's steps, which may run on different hosts, save it in the lake."""
     try:
         run.build(env, observe_only=observe_only)
         run.validate(env)
@@ -204,7 +205,6 @@ def drive(run: AssetRun, env: RunEnv, observe_only: bool = False, reraise: bool 
         for record in run.record(env.store):
             if record.status == "success":
                 env.latest[(record.asset, record.partition)] = record
-        run.save(env.settings)
 
 
 def _outcome(run: AssetRun) -> AssetOutcome:

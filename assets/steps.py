@@ -183,9 +183,10 @@ def publish(graph: AssetGraph, settings: Settings, asset: str, run_id: str) -> d
     env, run = env_for(graph, settings), AssetRun.load(settings, asset, run_id)
     run.publish(env)
     run.record(env.store)
-    run.save(settings)
-    if not run.passed:
+    if not run.passed:  # nothing was rejected either (the gate fails a run that rejects everything)
+        run.discard(settings)
         raise NothingToPublish(f"{asset}: no partition changed in this run")
+    run.save(settings)
     published = [r for r in run.outcomes() if r.status == "success"]  # all of them, on a retry too
     return event_extra(asset, run_id, run.code_version, published, run.gate)
 

@@ -133,7 +133,6 @@ def migrate_db(env: dict[str, str], log: Path, pool_slots: int = 2, timeout_s: f
             raise ServiceError(f"Airflow: `airflow {what}` failed (exit {done.returncode}) (log: {log})")
 
 
-
 def api_health(port: int) -> dict:
     """The API server's /api/v2/monitor/health answer, or {} when it does not answer."""
     url = f"http://127.0.0.1:{port}/api/v2/monitor/health"

@@ -197,3 +197,11 @@ def test_a_retried_step_records_nothing_twice(diamond):
     assert first["partitions"] == again["partitions"] == ["2026-03-03"]
     with pytest.raises(RunStateError, match="is published: it cannot become validated"):
         steps.gate(GRAPH, settings, "totals", "t2")
+
+
+def test_a_source_run_with_no_news_leaves_nothing_behind(diamond):
+    """Sources are polled every 15 minutes: a poll that changed nothing keeps no saved run in the lake."""
+    settings = diamond
+    assert materialize(settings, "raw", "quiet").action == "build"
+    assert AssetRun.find(settings, "raw", "quiet") is None
+    assert AssetRun.find(settings, "raw", "first-raw").stage == "published"  # a run that did something stays
