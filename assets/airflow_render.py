@@ -174,7 +174,7 @@ def _check_task(graph: AssetGraph, name: str, config: RenderConfig):
         task_id="check",
         mode="reschedule",
         poke_interval=config.wait_poke_s,
-        timeout=config.wait_timeout_s,
+        timeout=_wait_bound_s(graph[name], config),
         retries=0,
     )
     def check(params=None, run_id=None) -> PokeReturnValue:
@@ -190,10 +190,16 @@ def _check_task(graph: AssetGraph, name: str, config: RenderConfig):
     return check()
 
 
+def _wait_bound_s(spec: AssetSpec, config: RenderConfig) -> float:
+    """The asset's own bound on waiting for its upstreams, else the render's default."""
+    return spec.max_wait_minutes * 60.0 if spec.max_wait_minutes else config.wait_timeout_s
+
+
 class AssetSparkSubmit(SparkSubmitOperator):
     """spark-submit of spark/submit.py with shelfwise's Spark settings, worked out when the task runs.
 
-    The jar list comes from the cache folder, so it is read at run time, never while parsing the DAG file.
+    The jar list comes from the cache folder and the project zip (`--py-files`, what Python workers on other
+    hosts import) is built from the code, so both are worked out at run time, never while parsing the DAG.
     """
 
     def __init__(self, *, settings: Settings, **kwargs):
@@ -201,8 +207,10 @@ class AssetSparkSubmit(SparkSubmitOperator):
         self.shelfwise_settings = settings
 
     def execute(self, context):
+        from spark.package import project_archive
         from spark.session import spark_conf
 
+        self.py_files = str(project_archive(self.shelfwise_settings))
         conf = spark_conf(self.shelfwise_settings)
         # master comes from the connection; S3 keys are set by the job's own session, not on a command line
         self.conf = {k: v for k, v in conf.items() if k != "spark.master" and "s3a" not in k}

@@ -131,9 +131,21 @@ Storage = Lake | ModelRegistry
 
 @dataclass(frozen=True)
 class Gate:
-    """The Great Expectations suite (file under expectations/) validated after each build."""
+    """The Great Expectations suite (expectations/suites/<suite>.json) validated after each build; the
+    asset's own name when left empty."""
 
-    suite: str
+    suite: str = ""
+
+
+@dataclass(frozen=True)
+class WarehouseTable:
+    """Where published partitions are loaded: `table` (created by sql/ddl) from the rows `rows` shapes out of
+    the asset's partitions ("module:function" taking (settings, frame) and returning the table's rows).
+    `dimensions`: refresh dim_store, dim_product and dim_date in the same load (facts that report by them)."""
+
+    table: str
+    rows: str
+    dimensions: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,7 +200,8 @@ class AssetSpec:
     """One dataset: what it is, what it needs, where it lives, how it is built and checked.
 
     `job` is a "module:function" path under spark/ (imported only when the asset is built), or the
-    function itself (handy for small graphs in tests).
+    function itself (handy for small graphs in tests). Its parts (job, suite, contract, warehouse table and
+    loader) are checked to exist when the catalog loads (assets/parts.py).
     A source asset (no upstream) is built by a job that ingests from outside and reports the partitions
     it holds; a derived asset's data version follows from its code version and its inputs' versions.
     """
@@ -200,16 +213,22 @@ class AssetSpec:
     upstream: tuple[Upstream | str, ...] = ()
     partitioning: Partitioning = "daily"
     gate: Gate | None = None
-    warehouse_table: str | None = None
+    contract: str | None = None  # the pandera contract in spark/contracts.py the job's output must meet
+    warehouse: WarehouseTable | None = None
     alerts: Alerts | None = None
     code_version: str | None = None
     freshness: Freshness | None = None
     owner: str = ""
     tags: tuple[str, ...] = ()
     retries: int | None = None
+    # How long its Airflow check waits for upstream partitions it reads to be built before it fails, naming
+    # them (a paused or stuck upstream); None: the platform default (assets/definitions.py).
+    max_wait_minutes: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "upstream", tuple(as_upstream(u) for u in self.upstream))
+        if self.gate is not None and not self.gate.suite:
+            object.__setattr__(self, "gate", Gate(self.name))
 
     @property
     def is_source(self) -> bool:

@@ -9,19 +9,17 @@ that finds no saved run stops with an error. Rejection is decided in `validate` 
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
 from assets.graph import AssetGraph
-from assets.model import AssetSpec, PreviousDay
+from assets.model import AssetSpec, Lake, PreviousDay
 from assets.records import Latest, MaterializationStore, Record
 from assets.versions import PartitionPlan, compress_keys, plan_source
-from infra.lake import lake_fs, lake_path, read_partition_versions
+from infra.lake import discard_staged, lake_fs, lake_path, promote, read_partition_versions, run_slug
 from infra.settings import Settings
 from spark.context import JobContext
 
@@ -56,7 +54,7 @@ class RunEnv:
     def context(self, run: AssetRun, keys: tuple[str, ...] | None = None):
         """What the job, the gate or the delivery of `run` is handed (for `keys`, else all its partitions)."""
         keys = run.keys if keys is None else keys
-        return JobContext(self.graph, self.graph[run.asset], keys, self.settings, run.run_id, run.inputs)
+        return JobContext.of(self.graph, run.asset, keys, self.settings, run.run_id, run.inputs)
 
 
 @dataclass
@@ -140,13 +138,23 @@ class AssetRun:
         self.stage = "validated"
 
     def publish(self, env: RunEnv) -> None:
-        """Deliver the partitions the gate passed: the warehouse table, the alerts."""
+        """Move the partitions the gate passed into place (readers see them from now on; the rejected ones
+        are dropped with the staging folder), then deliver them: the warehouse table, the alerts."""
         self._expect("published")
+        spec = env.graph[self.asset]
+        if stages(spec):
+            promote(env.settings, spec.storage.path, self.run_id, self.passed)
         if self.passed:
             from infra.delivery import deliver
 
             deliver(env.context(self, self.passed))
         self.stage = "published"
+
+    def drop_staged(self, env: RunEnv) -> None:
+        """Drop what a failed run staged: it never reaches readers."""
+        spec = env.graph[self.asset]
+        if stages(spec):
+            discard_staged(env.settings, spec.storage.path, self.run_id)
 
     def fail(self, message: str) -> None:
         """The run stopped: every partition it had not recorded yet fails with `message`."""
@@ -222,10 +230,14 @@ class AssetRun:
 
 
 def run_location(settings: Settings, asset: str, run_id: str) -> str:
-    """`_runs/<asset>/<run>.json` in the lake; Airflow run ids carry ':' and '+', hence the safe name."""
-    safe = re.sub(r"[^\w.\-]", "_", run_id)
-    digest = hashlib.sha256(run_id.encode()).hexdigest()[:8]  # keeps ids differing only in punctuation apart
-    return lake_path(settings, f"{RUNS}/{asset}/{safe}-{digest}.json")
+    """`_runs/<asset>/<run>.json` in the lake."""
+    return lake_path(settings, f"{RUNS}/{asset}/{run_slug(run_id)}.json")
+
+
+def stages(spec: AssetSpec) -> bool:
+    """Whether builds of `spec` write to a staging folder first: derived assets in the lake (a source lands
+    what arrived in place; a model registry promotes its champion by its own rule)."""
+    return isinstance(spec.storage, Lake) and not spec.is_source
 
 
 def run_job(ctx):

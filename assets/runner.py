@@ -199,6 +199,7 @@ def drive(run: AssetRun, env: RunEnv, observe_only: bool = False, reraise: bool 
     except Exception as exc:  # recorded and reported; the branch stops there
         log.exception("%s %s failed", run.asset, ",".join(run.keys))
         run.fail(f"{type(exc).__name__}: {exc}")
+        run.drop_staged(env)
         if reraise:
             raise
     finally:

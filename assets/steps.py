@@ -162,6 +162,7 @@ def gate(graph: AssetGraph, settings: Settings, asset: str, run_id: str) -> dict
     run.record(env.store)
     run.save(settings)
     if run.rejected and not run.passed:
+        run.drop_staged(env)  # no publish follows: the rejected partitions never reach readers
         raise GateFailed(run.rejection_message)
     return bounded(run.gate)  # the task's XCom
 
@@ -199,8 +200,10 @@ def record_failure(graph: AssetGraph, settings: Settings, asset: str, run_id: st
     run = AssetRun.find(settings, asset, run_id)
     if run is None:
         return 0
+    env = env_for(graph, settings)
     run.fail(message)
-    count = len(run.record(env_for(graph, settings).store))
+    run.drop_staged(env)
+    count = len(run.record(env.store))
     run.save(settings)
     return count
 

@@ -78,8 +78,8 @@ def read_reference(ctx: JobContext, name: str) -> pd.DataFrame:
 
 
 def _read_source(ctx: JobContext, source: dict, key: str) -> pd.DataFrame:
-    if source["kind"] == "lake_partition":
-        return read_lake_partition(ctx, ctx.asset.storage.path, key)
+    if source["kind"] == "lake_partition":  # what this build wrote: staged, not yet visible to readers
+        return read_lake_partition(ctx, ctx.output, key)
     if source["kind"] == "registry_documents":
         return _registry_row(ctx, key, source)
     raise ValueError(f"unknown suite source kind {source['kind']!r}")
@@ -167,7 +167,7 @@ def _previous_day(ctx, frame: pd.DataFrame, key: str, step: dict) -> pd.Series:
     on = step["on"]
     earlier = (date.fromisoformat(key) - timedelta(days=step.get("days", 1))).isoformat()
     try:
-        before = read_lake_partition(ctx, ctx.graph[asset].storage.path, earlier)
+        before = read_lake_partition(ctx, ctx.location(asset), earlier)
     except FileNotFoundError:
         return pd.Series(np.nan, index=frame.index)
     values = before.set_index(on)[column]

@@ -9,7 +9,7 @@ from __future__ import annotations
 def deliver(ctx) -> dict[str, int]:
     """Load ctx.partitions into the asset's warehouse table and send its alerts; counts of what was done."""
     done = {}
-    if ctx.asset.warehouse_table:
+    if ctx.asset.warehouse is not None:
         from infra.warehouse_load import load_asset
 
         load_asset(ctx)

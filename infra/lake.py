@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from typing import Any
 
 from infra.settings import Settings
 
 PARTITION_VERSIONS = "_partitions.json"
+# Where a build writes before its gate. The leading '_' hides it from Spark's and pyarrow's listings of the
+# asset's folder, so no reader sees a partition its gate has not passed.
+STAGING = "_staging"
 
 
 def lake_fs(settings: Settings) -> Any:
@@ -59,3 +64,48 @@ def write_partition_versions(settings: Settings, relative: str, versions: dict[s
     with fs.open(tmp, "w") as handle:
         json.dump(dict(sorted(versions.items())), handle, indent=0)
     fs.mv(tmp, path)
+
+
+# --- write, audit, publish ----------------------------------------------------------------------------------
+
+
+def run_slug(run_id: str) -> str:
+    """A run id as a file name (Airflow's carry ':' and '+'); the digest keeps ids differing there apart."""
+    return re.sub(r"[^\w.\-]", "_", run_id) + "-" + hashlib.sha256(run_id.encode()).hexdigest()[:8]
+
+
+def staging_path(relative: str, run_id: str) -> str:
+    """The lake-relative folder a run of the asset at `relative` writes its `date=` partitions to."""
+    return f"{relative}/{STAGING}/{run_slug(run_id)}"
+
+
+def promote(settings: Settings, relative: str, run_id: str, keys: list[str] | tuple[str, ...]) -> list[str]:
+    """Publish the staged partitions `keys` of a run: each replaces the asset's partition of that day, then
+    the run's staging folder (holding the partitions its gate rejected, if any) is removed; the days moved.
+
+    A partition no longer staged was moved by an earlier attempt of the same publish (a retried task) and is
+    left as it is. The swap of one day is two renames on a file lake; on S3 the old day is moved aside and the
+    new one copied in, so a reader listing that very day in between finds it missing, never half of each.
+    """
+    if "" in keys:
+        raise ValueError(f"{relative}: only day- or week-partitioned builds are staged, not unpartitioned")
+    fs, staged = lake_fs(settings), lake_path(settings, staging_path(relative, run_id))
+    moved = []
+    for key in keys:
+        source, target = f"{staged}/date={key}", lake_path(settings, f"{relative}/date={key}")
+        if not fs.exists(source):
+            continue
+        replaced = f"{staged}/replaced/date={key}"
+        if fs.exists(target):
+            fs.mv(target, replaced, recursive=True)
+        fs.mv(source, target, recursive=True)
+        moved.append(key)
+    discard_staged(settings, relative, run_id)
+    return moved
+
+
+def discard_staged(settings: Settings, relative: str, run_id: str) -> None:
+    """Remove what a run staged and did not publish (a failed or wholly rejected run)."""
+    fs, staged = lake_fs(settings), lake_path(settings, staging_path(relative, run_id))
+    if fs.exists(staged):
+        fs.rm(staged, recursive=True)

@@ -8,7 +8,8 @@ old tables whole, and a rerun never duplicates rows. The same sql/dml files run 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import importlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -74,8 +75,8 @@ def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def inventory_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
-    frame = _keyed(read_days(settings, "curated/inventory_snapshot", days))
+def inventory_rows(settings: Settings, frame: pd.DataFrame) -> pd.DataFrame:
+    frame = _keyed(frame)
     counts = [
         "opening_on_hand",
         "sold",
@@ -89,9 +90,8 @@ def inventory_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
     return frame.astype({c: "int32" for c in counts})
 
 
-def sales_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
+def sales_rows(settings: Settings, raw: pd.DataFrame) -> pd.DataFrame:
     """raw_sales lines with revenue, cost and profit (returns negative), keyed for the star schema."""
-    raw = read_days(settings, "raw/sales", days)
     if raw.empty:
         return raw
     costs = read_reference(settings, "products").set_index("sku")["unit_cost"]
@@ -121,8 +121,8 @@ def sales_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
     ]
 
 
-def prediction_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
-    frame = _keyed(read_days(settings, "marts/reorder_predictions", days))
+def prediction_rows(settings: Settings, frame: pd.DataFrame) -> pd.DataFrame:
+    frame = _keyed(frame)
     frame["stock_out_risk_score"] = frame.pop("stock_out_probability")
     ints = ["on_hand", "on_order", "case_pack", "min_order_units", "recommended_order_qty"]
     return frame.astype({c: "int32" for c in ints})
@@ -181,17 +181,15 @@ CROSS_SELL_COLUMNS = [
 ]
 
 
-def anomaly_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
+def anomaly_rows(settings: Settings, frame: pd.DataFrame) -> pd.DataFrame:
     """The flagged sales_anomalies rows only: the work list, not the scores of every normal day."""
-    frame = read_days(settings, "marts/sales_anomalies", days)
     if frame.empty:
         return frame
     frame = _keyed(frame[frame["is_anomaly"].astype(bool)].reset_index(drop=True))
     return frame.astype({"count_variance": "int32", "discrepancy_units": "int32"})[ANOMALY_COLUMNS]
 
 
-def slow_mover_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
-    frame = read_days(settings, "marts/slow_movers", days)
+def slow_mover_rows(settings: Settings, frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
     frame = _keyed(frame)
@@ -199,9 +197,8 @@ def slow_mover_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
     return frame[SLOW_MOVER_COLUMNS]
 
 
-def cross_sell_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
+def cross_sell_rows(settings: Settings, frame: pd.DataFrame) -> pd.DataFrame:
     """Every list: chain-wide under store_key 'ALL' (no dim_store row), each store's under its key."""
-    frame = read_days(settings, "marts/cross_sell", days)
     if frame.empty:
         return frame
     frame = _keyed(frame.rename(columns={"related_sku": "related_product_key"}))
@@ -210,32 +207,21 @@ def cross_sell_rows(settings: Settings, days: list[str]) -> pd.DataFrame:
     return frame.astype(types)[CROSS_SELL_COLUMNS]
 
 
-# raw_sales is a same-day input of inventory_snapshot, so every change to a sales day rebuilds that day's
-# snapshot: loading fact_sales with fact_inventory keeps it current although source assets have no load step.
-TABLE_LOADS: dict[str, list[tuple[str, Callable[[Settings, list[str]], pd.DataFrame]]]] = {
-    "fact_inventory": [("fact_inventory", inventory_rows), ("fact_sales", sales_rows)],
-    "fact_ml_predictions": [("fact_ml_predictions", prediction_rows)],
-    "fact_sales_anomalies": [("fact_sales_anomalies", anomaly_rows)],
-    "fact_slow_movers": [("fact_slow_movers", slow_mover_rows)],
-    "fact_cross_sell": [("fact_cross_sell", cross_sell_rows)],
-}
-
-
 def load_asset(ctx) -> dict[str, int]:
-    """Load the partitions ctx just built into the asset's warehouse table(s), with the aggregates that read
-    them (and, for fact_inventory, the dimensions they join to), all published together; rows per table."""
-    table, days = ctx.asset.warehouse_table, [d for d in ctx.partitions if d]
-    if table not in TABLE_LOADS:
-        raise KeyError(f"no loader for warehouse table {table!r} (asset {ctx.asset.name})")
-    frames = {name: rows(ctx.settings, days) for name, rows in TABLE_LOADS[table]}
-    dimensions = dimension_frames(ctx.settings) if table == "fact_inventory" else {}
+    """Load the partitions ctx just built into the asset's warehouse table, shaped by its declared rows
+    function, with the aggregates that read the table (and the dimensions, when declared), all published
+    together; rows per table."""
+    target, days = ctx.asset.warehouse, [d for d in ctx.partitions if d]
+    module, _, name = target.rows.partition(":")
+    shape = getattr(importlib.import_module(module), name)
+    frame = shape(ctx.settings, read_days(ctx.settings, ctx.asset.storage.path, days))
+    dimensions = dimension_frames(ctx.settings) if target.dimensions else {}
     with _load(ctx.settings) as swap:
-        for name, frame in dimensions.items():
-            stage_dimension(swap, name, frame)
-        for name, frame in frames.items():
-            stage_days(swap, name, frame, days)
-        stage_aggregates(swap, set(frames), months_of(days))
-    return {name: len(frame) for name, frame in (frames | dimensions).items()}
+        for table, rows in dimensions.items():
+            stage_dimension(swap, table, rows)
+        stage_days(swap, target.table, frame, days)
+        stage_aggregates(swap, {target.table}, months_of(days))
+    return {target.table: len(frame)} | {table: len(rows) for table, rows in dimensions.items()}
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from infra.lake import spark_url
+from infra.lake import spark_url, staging_path
 from infra.settings import Settings
 
 if TYPE_CHECKING:
@@ -18,15 +18,48 @@ if TYPE_CHECKING:
 
 @dataclass
 class JobContext:
-    """One build of one asset over a set of partitions (sorted day keys; [''] when unpartitioned)."""
+    """One build of one asset over a set of partitions (sorted day keys; [''] when unpartitioned).
 
-    graph: AssetGraph
+    A job sees its own asset and the upstreams it declares, nothing else of the graph: `locations` maps each
+    of them to its storage path, `inputs` holds the versions of the upstream partitions the plan resolved.
+    """
+
     asset: AssetSpec
     partitions: tuple[str, ...]
     settings: Settings
     run_id: str
+    locations: dict[str, str]
     # The versions of the upstream partitions this build reads, as planned: upstream -> {partition: version}.
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    staged: bool = True  # False only for a job run outside a run (tests, benchmarks): it writes in place
+
+    @classmethod
+    def of(cls, graph: AssetGraph, asset: AssetSpec | str, partitions: tuple[str, ...], settings: Settings,
+           run_id: str, inputs: dict[str, dict[str, str]] | None = None) -> JobContext:  # fmt: skip
+        """The context of a build of `asset` (a name in `graph`, or a spec) with its declared locations."""
+        spec = graph[asset] if isinstance(asset, str) else asset
+        names = (spec.name, *spec.upstream_names)
+        locations = {name: graph[name].storage.path for name in names if name in graph.assets}
+        locations[spec.name] = spec.storage.path
+        return cls(spec, tuple(partitions), settings, run_id, locations, inputs or {})
+
+    @classmethod
+    def in_place(cls, graph: AssetGraph, asset: AssetSpec | str, partitions: tuple[str, ...],
+                 settings: Settings, run_id: str) -> JobContext:  # fmt: skip
+        """A job run by itself, outside any run (a test of what it computes, a benchmark): what it writes
+        lands where readers read, and its gate reads it there. Runs never build this way."""
+        ctx = cls.of(graph, asset, partitions, settings, run_id)
+        ctx.staged = False
+        return ctx
+
+    def location(self, asset_name: str) -> str:
+        """The storage path of this asset or of one it declares upstream; reading anything else is a bug."""
+        try:
+            return self.locations[asset_name]
+        except KeyError:
+            raise KeyError(
+                f"{self.asset.name}'s job reads {asset_name}, which it does not declare upstream"
+            ) from None
 
     @cached_property
     def spark(self) -> SparkSession:
@@ -34,10 +67,22 @@ class JobContext:
 
         return get_spark(self.settings)
 
+    @property
+    def output(self) -> str:
+        """The lake-relative folder this build writes its partitions to. A derived asset writes to its run's
+        staging folder, which no reader lists; publish moves the partitions its gate passed into place
+        (write, audit, publish). A source lands what arrived in place; its gate holds consumers out."""
+        if self.asset.is_source or not self.staged:
+            return self.asset.storage.path
+        return staging_path(self.asset.storage.path, self.run_id)
+
+    def output_path(self) -> str:
+        """`output` as Spark names it."""
+        return spark_url(self.settings, self.output)
+
     def path(self, asset_name: str | None = None) -> str:
-        """Spark-readable location of an asset (this one by default): file:// or s3a://."""
-        spec = self.graph[asset_name or self.asset.name]
-        return spark_url(self.settings, spec.storage.path)
+        """Spark-readable location of an asset's published partitions (this one's by default)."""
+        return spark_url(self.settings, self.location(asset_name or self.asset.name))
 
 
 @dataclass

@@ -7,6 +7,7 @@ from assets.model import (
     Gate,
     Lake,
     ModelRegistry,
+    WarehouseTable,
     all_up_to,
     latest_before,
     window,
@@ -20,7 +21,7 @@ demand_model = AssetSpec(
     storage=ModelRegistry("models/demand"),
     partitioning="weekly",
     upstream=(all_up_to("daily_features"),),
-    gate=Gate("demand_model"),
+    gate=Gate(),
     tags=("forecasting", "ml"),
 )
 
@@ -32,9 +33,10 @@ open_orders = AssetSpec(
     ),
     job="spark.jobs.open_orders:build_open_orders",
     storage=Lake("curated/open_orders"),
+    contract="open_orders",
     # An order stays open until receipts or a cancellation cover it, however long ago it was placed.
     upstream=(all_up_to("raw_purchase_orders"), all_up_to("raw_receipts")),
-    gate=Gate("open_orders"),
+    gate=Gate(),
     tags=("forecasting", "inventory"),
 )
 
@@ -46,6 +48,7 @@ reorder_predictions = AssetSpec(
     ),
     job="spark.jobs.forecasting:predict_reorders",
     storage=Lake("marts/reorder_predictions"),
+    contract="reorder_predictions",
     # Scoring rebuilds the model's origin statistics (up to 90 days of sales) from the features.
     # The stock position is on hand (the snapshot) plus what is on order (open_orders) on the same day.
     upstream=(
@@ -54,8 +57,8 @@ reorder_predictions = AssetSpec(
         "open_orders",
         latest_before("demand_model"),
     ),
-    gate=Gate("reorder_predictions"),
-    warehouse_table="fact_ml_predictions",
+    gate=Gate(),
+    warehouse=WarehouseTable("fact_ml_predictions", "infra.warehouse_load:prediction_rows"),
     alerts=Alerts(RESTOCK_ALERTS_TOPIC, column="urgency", values=("critical", "high")),
     freshness=Freshness(ready_by="10:00"),
     tags=("forecasting", "ml"),

@@ -1,6 +1,6 @@
 """Beyond forecasts: sales and stock anomalies, slow movers at risk of expiry, products bought together."""
 
-from assets.model import AssetSpec, Gate, Lake, all_up_to, window
+from assets.model import AssetSpec, Gate, Lake, WarehouseTable, all_up_to, window
 
 _JOBS = "spark.jobs.insights"
 
@@ -12,10 +12,11 @@ sales_anomalies = AssetSpec(
     ),
     job=f"{_JOBS}:build_sales_anomalies",
     storage=Lake("marts/sales_anomalies"),
+    contract="sales_anomalies",
     # The score of day D compares D with the 28 days before it.
     upstream=(window("inventory_snapshot", 29),),
-    gate=Gate("sales_anomalies"),
-    warehouse_table="fact_sales_anomalies",
+    gate=Gate(),
+    warehouse=WarehouseTable("fact_sales_anomalies", "infra.warehouse_load:anomaly_rows"),
     tags=("insights", "ml"),
 )
 
@@ -27,11 +28,12 @@ slow_movers = AssetSpec(
     ),
     job=f"{_JOBS}:build_slow_movers",
     storage=Lake("marts/slow_movers"),
+    contract="slow_movers",
     partitioning="weekly",
     # Labels are 28 days of forward sales: a week's model learns from origins up to 28 days before its cutoff.
     upstream=(all_up_to("inventory_snapshot"),),
-    gate=Gate("slow_movers"),
-    warehouse_table="fact_slow_movers",
+    gate=Gate(),
+    warehouse=WarehouseTable("fact_slow_movers", "infra.warehouse_load:slow_mover_rows"),
     tags=("insights", "ml"),
 )
 
@@ -44,10 +46,11 @@ cross_sell = AssetSpec(
     ),
     job=f"{_JOBS}:build_cross_sell",
     storage=Lake("marts/cross_sell"),
+    contract="cross_sell",
     partitioning="weekly",
     upstream=(all_up_to("raw_sales"),),
-    gate=Gate("cross_sell"),
-    warehouse_table="fact_cross_sell",
+    gate=Gate(),
+    warehouse=WarehouseTable("fact_cross_sell", "infra.warehouse_load:cross_sell_rows"),
     tags=("insights", "ml"),
 )
 

@@ -1,6 +1,6 @@
 """Stock position and the features demand models learn from."""
 
-from assets.model import AssetSpec, Gate, Lake, all_up_to, previous_day, window
+from assets.model import AssetSpec, Gate, Lake, WarehouseTable, all_up_to, previous_day, window
 
 inventory_snapshot = AssetSpec(
     name="inventory_snapshot",
@@ -10,10 +10,11 @@ inventory_snapshot = AssetSpec(
     ),
     job="spark.jobs.inventory:build_inventory_snapshot",
     storage=Lake("curated/inventory_snapshot"),
+    contract="inventory_snapshot",
     # Today's opening stock is yesterday's closing stock, so a late event rebuilds from its day forward.
     upstream=("raw_sales", "raw_receipts", "raw_inventory_updates", previous_day("inventory_snapshot")),
-    gate=Gate("inventory_snapshot"),
-    warehouse_table="fact_inventory",
+    gate=Gate(),
+    warehouse=WarehouseTable("fact_inventory", "infra.warehouse_load:inventory_rows", dimensions=True),
     tags=("inventory",),
 )
 
@@ -22,9 +23,10 @@ daily_features = AssetSpec(
     description="Per store x SKU x day: sales lags, rolling statistics, calendar, price and stock-out flags.",
     job="spark.jobs.features:build_daily_features",
     storage=Lake("curated/daily_features"),
+    contract="daily_features",
     # The longest rolling statistic reads 90 days before D (features use days <= D-1; D is the target).
     upstream=(window("inventory_snapshot", 91), all_up_to("raw_price_changes")),
-    gate=Gate("daily_features"),
+    gate=Gate(),
     tags=("forecasting",),
 )
 

@@ -1,6 +1,6 @@
 """Raw POS event assets: what the stores sent, validated, by business day. Built by the Kafka ingest job."""
 
-from assets.model import AssetSpec, Freshness, Gate, Lake
+from assets.model import AssetSpec, Freshness, Gate, Lake, WarehouseTable
 
 _INGEST = "spark.jobs.ingest"
 
@@ -9,7 +9,10 @@ raw_sales = AssetSpec(
     description="Sale and return lines from the POS `sales-transactions` topic, one row per event_id.",
     job=f"{_INGEST}:ingest_sales",
     storage=Lake("raw/sales"),
-    gate=Gate("raw_sales"),
+    contract="raw_sales",
+    gate=Gate(),
+    # the dimensions load with it too: its daily_sales_summary reports by store
+    warehouse=WarehouseTable("fact_sales", "infra.warehouse_load:sales_rows", dimensions=True),
     freshness=Freshness(max_lag_minutes=15),
     tags=("pos", "source"),
 )
@@ -19,6 +22,7 @@ raw_receipts = AssetSpec(
     description="Supplier deliveries received in store, from the `supplier-shipments` topic.",
     job=f"{_INGEST}:ingest_receipts",
     storage=Lake("raw/receipts"),
+    contract="raw_receipts",
     tags=("pos", "source"),
 )
 
@@ -27,6 +31,7 @@ raw_inventory_updates = AssetSpec(
     description="Stock counts and manual adjustments, from the `inventory-updates` topic.",
     job=f"{_INGEST}:ingest_inventory_updates",
     storage=Lake("raw/inventory_updates"),
+    contract="raw_inventory_updates",
     tags=("pos", "source"),
 )
 
@@ -35,6 +40,7 @@ raw_price_changes = AssetSpec(
     description="Shelf price changes and promotions, from the `price-changes` topic.",
     job=f"{_INGEST}:ingest_price_changes",
     storage=Lake("raw/price_changes"),
+    contract="raw_price_changes",
     tags=("pos", "source"),
 )
 
@@ -46,7 +52,8 @@ raw_purchase_orders = AssetSpec(
     ),
     job=f"{_INGEST}:ingest_purchase_orders",
     storage=Lake("raw/purchase_orders"),
-    gate=Gate("raw_purchase_orders"),
+    contract="raw_purchase_orders",
+    gate=Gate(),
     tags=("pos", "source"),
 )
 

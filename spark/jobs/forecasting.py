@@ -286,7 +286,7 @@ def predict_reorders(ctx: JobContext) -> JobResult:
     from spark.jobs.open_orders import OPEN_ORDER_COLUMNS
 
     first, last = ctx.partitions[0], ctx.partitions[-1]
-    registry = Registry(ctx.settings, ctx.graph["demand_model"].storage.path)
+    registry = Registry(ctx.settings, ctx.location("demand_model"))
     history = training_history(ctx, shift(first, -90), last).cache()
     forecasts = pd.concat(
         [

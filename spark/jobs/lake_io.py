@@ -17,7 +17,7 @@ DIMENSIONS = {"stores": DIM_STORES, "products": DIM_PRODUCTS, "suppliers": DIM_S
 
 def stored_days(ctx: JobContext, asset: str) -> list[str]:
     """The `date=` partitions an asset holds in the lake (sorted day keys)."""
-    fs, root = lake_fs(ctx.settings), lake_path(ctx.settings, ctx.graph[asset].storage.path)
+    fs, root = lake_fs(ctx.settings), lake_path(ctx.settings, ctx.location(asset))
     if not fs.exists(root):
         return []
     names = (p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(root, detail=False))
@@ -47,7 +47,7 @@ def read_dimension(ctx: JobContext, name: str) -> DataFrame:
 
 
 def write_days(ctx: JobContext, frame: DataFrame) -> dict[str, int]:
-    """Overwrite exactly ctx.partitions of this asset with `frame`'s rows of those days; rows per day."""
+    """Stage exactly ctx.partitions of this asset from `frame`'s rows of those days; rows per day."""
     wanted = frame.where(F.col("date").isin([F.lit(d).cast("date") for d in ctx.partitions])).cache()
     if ctx.asset.name in CONTRACTS:  # fail before anything is written, naming the column and the rule
         check(wanted, ctx.asset.name)
@@ -60,7 +60,7 @@ def write_days(ctx: JobContext, frame: DataFrame) -> dict[str, int]:
     missing = [d for d in ctx.partitions if d not in counts]
     if missing:
         raise ValueError(f"{ctx.asset.name}: no rows computed for {', '.join(missing)}")
-    wanted.repartition(F.col("date")).write.mode("overwrite").partitionBy("date").parquet(ctx.path())
+    wanted.repartition(F.col("date")).write.mode("overwrite").partitionBy("date").parquet(ctx.output_path())
     wanted.unpersist()
     return {d: int(counts[d]) for d in ctx.partitions}
 

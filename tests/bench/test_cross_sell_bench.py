@@ -201,7 +201,7 @@ def test_cross_sell_job_time_at_demo_size(spark, tmp_path, results_writer):
     newest = week_start(date.fromisoformat(days[-1]))
     weeks = tuple(d.isoformat() for d in (newest - timedelta(days=7), newest))
     started = time.perf_counter()
-    result = run_job(JobContext(graph, graph["cross_sell"], weeks, settings, "bench"))
+    result = run_job(JobContext.in_place(graph, "cross_sell", weeks, settings, "bench"))
     elapsed = time.perf_counter() - started
     metrics = result.details["metrics"][weeks[-1]]
     stores = pd.DataFrame(metrics["stores"]).T.drop(columns="method").apply(pd.to_numeric)
@@ -261,10 +261,10 @@ def test_slow_movers_precision_recall_on_a_time_split(spark, tmp_path, results_w
     settings = isolated_settings(tmp_path / "home")
     days = simulated_lake(settings)
     graph = load_graph()
-    run_job(JobContext(graph, graph["inventory_snapshot"], tuple(days), settings, "bench"))
+    run_job(JobContext.in_place(graph, "inventory_snapshot", tuple(days), settings, "bench"))
     week = week_start(date.fromisoformat(days[-1])).isoformat()  # the simulation ends on a Sunday
     started = time.perf_counter()
-    result = run_job(JobContext(graph, graph["slow_movers"], (week,), settings, "bench"))
+    result = run_job(JobContext.in_place(graph, "slow_movers", (week,), settings, "bench"))
     metrics = result.details["metrics"][week]
     assert metrics["method"] == "random_forest", metrics
     FIGURES.update(

@@ -45,7 +45,7 @@ def test_ingest_throughput(services, results_writer):
     simulated = run_scenario(settings, stores=10, skus=200, days=DAYS, seed=3, start=start)
 
     graph = load_graph()
-    ctx = JobContext(graph, graph["raw_sales"], (), settings, "bench")
+    ctx = JobContext.in_place(graph, "raw_sales", (), settings, "bench")
     assert ctx.spark is not None  # session start-up is not ingest work
     with PeakRss() as rss:
         began = time.perf_counter()
@@ -78,7 +78,7 @@ def _warm_ingest_rate(graph, settings, simulated, primed: dict[int, int]) -> flo
     write_reference(warm, simulated.chain)
     write_checkpoint(warm, "sales-transactions", primed)
     began = time.perf_counter()
-    result = ingest_sales(JobContext(graph, graph["raw_sales"], (), warm, "bench-warm"))
+    result = ingest_sales(JobContext.in_place(graph, "raw_sales", (), warm, "bench-warm"))
     seconds = time.perf_counter() - began
     assert result.row_count == simulated.events_by_topic["sales-transactions"]
     return result.details["read"] / seconds

@@ -126,7 +126,7 @@ def _figures(name: str, tally: Tally) -> dict[str, float]:
 
 def build(settings, asset: str, days: list[str]):
     """The asset's real job on `days` (what the runner calls, without the gate)."""
-    return run_job(JobContext(GRAPH, GRAPH[asset], tuple(days), settings, "bench"))
+    return run_job(JobContext.in_place(GRAPH, asset, tuple(days), settings, "bench"))
 
 
 def _simulator(seed: int) -> ChainSimulator:

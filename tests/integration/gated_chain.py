@@ -68,7 +68,7 @@ def build_ledger(ctx) -> JobResult:
         ledger = ledger.assign(
             closing_on_hand=10 - ledger["sold"] + breaks.get(day, 0), discrepancy=False, store_silent=False
         )
-        out = root / "curated" / "inventory_snapshot" / f"date={day}"
+        out = Path(lake_path(ctx.settings, ctx.output)) / f"date={day}"  # staged until its gate passes
         out.mkdir(parents=True, exist_ok=True)
         ledger.to_parquet(out / "part-0.parquet", index=False)
         rows[day] = len(ledger)
@@ -85,7 +85,7 @@ def build_features(ctx) -> JobResult:
         features = today[["store_id", "sku", "sold"]].rename(columns={"sold": "units_sold"})
         features = features.merge(lag, "left")
         features = features.assign(stock_out=False, price=2.5, day_of_week=pd.Timestamp(day).dayofweek + 1)
-        out = root / "daily_features" / f"date={day}"
+        out = Path(lake_path(ctx.settings, ctx.output)) / f"date={day}"
         out.mkdir(parents=True, exist_ok=True)
         features.astype({"units_sold": float, "lag_1": float}).to_parquet(out / "part-0.parquet", index=False)
     rows = {d: len(STORES) * len(SKUS) for d in ctx.partitions}

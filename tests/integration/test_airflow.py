@@ -3,13 +3,9 @@
 Real Airflow (SQLite metadata DB in a temporary AIRFLOW_HOME), real spark-submit of spark/submit.py, chdb.
 """
 
-import atexit
 import json
-import os
-import shutil
 import socket
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -17,22 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from infra.airflow_local import airflow_env, migrate_db
+from infra.airflow_local import migrate_db
 from infra.airflow_wiring import SPARK_POOL
 from infra.settings import REPO_ROOT, Settings
+from tests.airflow_home import use_throwaway_home
 
-# Airflow reads its configuration when first imported: point it at a throw-away home before that.
-AIRFLOW_TEST_HOME = Path(tempfile.gettempdir()) / f"shelfwise-airflow-tests-{os.getpid()}"
-atexit.register(shutil.rmtree, AIRFLOW_TEST_HOME, ignore_errors=True)
-os.environ.update(
-    {
-        key: value
-        for key, value in airflow_env(
-            Settings(home=AIRFLOW_TEST_HOME), AIRFLOW_TEST_HOME, AIRFLOW_TEST_HOME / "dags"
-        ).items()
-        if key.startswith("AIRFLOW")
-    }
-)
+AIRFLOW_TEST_HOME = use_throwaway_home()  # before anything imports Airflow
 
 pytestmark = pytest.mark.airflow
 

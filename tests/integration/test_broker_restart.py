@@ -48,7 +48,7 @@ def test_broker_stop_and_kill_mid_stream_lose_and_double_nothing(settings_factor
         days = list(day_events)
         write_reference(settings, chain)
         graph = load_graph()
-        ctx = JobContext(graph, graph["raw_sales"], (), settings, f"test-{uuid.uuid4().hex[:6]}")
+        ctx = JobContext.in_place(graph, "raw_sales", (), settings, f"test-{uuid.uuid4().hex[:6]}")
         publisher = EventPublisher(settings, chain.stores["store_id"].tolist())
 
         produced = _publish(publisher, days[:2])

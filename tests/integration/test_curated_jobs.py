@@ -27,7 +27,7 @@ def _days(n: int) -> list[str]:
 def build(settings, asset: str, days: list[str]):
     from assets.run import run_job
 
-    return run_job(JobContext(GRAPH, GRAPH[asset], tuple(days), settings, "test"))
+    return run_job(JobContext.in_place(GRAPH, asset, tuple(days), settings, "test"))
 
 
 def read_asset(settings, relative: str) -> pd.DataFrame:

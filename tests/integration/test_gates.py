@@ -113,7 +113,7 @@ def test_a_gate_on_an_s3_lake_reads_from_minio_and_publishes_its_data_docs_there
                           "ts": pd.Timestamp(f"{day} 10:00")})
     fs.pipe_file(f"{root}/raw/sales/date={day}/part-0.parquet", sales.to_parquet(index=False))
     graph = load_graph()
-    result = validate(JobContext(graph, graph["raw_sales"], (day,), services, "s3-run"))
+    result = validate(JobContext.in_place(graph, "raw_sales", (day,), services, "s3-run"))
     assert [b["expectation"] for b in result.blocking] == ["expect_column_values_to_be_unique(event_id)"]
     assert result.report.startswith("s3://shelfwise-test/lake/reports/data-docs/validations/raw_sales/")
     assert fs.exists(result.report.removeprefix("s3://"))

@@ -66,7 +66,7 @@ def lake(services: Settings):
 
 def _context(settings: Settings, asset: str) -> JobContext:
     graph = load_graph()
-    return JobContext(graph, graph[asset], (), settings, f"test-{uuid.uuid4().hex[:6]}")
+    return JobContext.in_place(graph, asset, (), settings, f"test-{uuid.uuid4().hex[:6]}")
 
 
 def _table(settings: Settings, relative: str):
@@ -176,7 +176,7 @@ from spark.context import JobContext
 assert callable(ingest.write_partition_versions), "ingest no longer writes the index through this name"
 ingest.write_partition_versions = lambda *args: time.sleep(3600)
 graph = load_graph()
-ingest.ingest_receipts(JobContext(graph, graph["raw_receipts"], (), get_settings(), "doomed"))
+ingest.ingest_receipts(JobContext.in_place(graph, "raw_receipts", (), get_settings(), "doomed"))
 """
 
 

@@ -54,7 +54,8 @@ def lake(services: Settings):
 def _ingest(settings: Settings, rate: float):
     graph = load_graph()
     strict = settings.model_copy(update={"ingest_max_quarantine_rate": rate})
-    return ingest_inventory_updates(JobContext(graph, graph["raw_inventory_updates"], (), strict, "retries"))
+    ctx = JobContext.in_place(graph, "raw_inventory_updates", (), strict, "retries")
+    return ingest_inventory_updates(ctx)
 
 
 def _send_bad(settings: Settings, n: int, tag: str) -> None:

@@ -115,11 +115,11 @@ def lake(spark, tmp_path_factory):
 def build(settings, asset: str, partitions: list[str]):
     from assets.run import run_job
 
-    return run_job(JobContext(GRAPH, GRAPH[asset], tuple(partitions), settings, "test"))
+    return run_job(JobContext.in_place(GRAPH, asset, tuple(partitions), settings, "test"))
 
 
 def gate(settings, asset: str, partitions: list[str]):
-    return validate(JobContext(GRAPH, GRAPH[asset], tuple(partitions), settings, "test"))
+    return validate(JobContext.in_place(GRAPH, asset, tuple(partitions), settings, "test"))
 
 
 def load(settings, asset: str, partitions: list[str]) -> pd.DataFrame:
@@ -127,8 +127,8 @@ def load(settings, asset: str, partitions: list[str]) -> pd.DataFrame:
     from infra.warehouse_load import load_asset
 
     spec = GRAPH[asset]
-    load_asset(JobContext(GRAPH, spec, tuple(partitions), settings, "test"))
-    return Warehouse(settings).query_df(f"SELECT * FROM {spec.warehouse_table} ORDER BY date, store_key")
+    load_asset(JobContext.in_place(GRAPH, spec, tuple(partitions), settings, "test"))
+    return Warehouse(settings).query_df(f"SELECT * FROM {spec.warehouse.table} ORDER BY date, store_key")
 
 
 def read(settings, asset: str) -> pd.DataFrame:

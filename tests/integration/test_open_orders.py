@@ -75,7 +75,7 @@ class Chain:
 
 
 def build(settings, asset: str, days: list[str]):
-    return run_job(JobContext(GRAPH, GRAPH[asset], tuple(days), settings, "test"))
+    return run_job(JobContext.in_place(GRAPH, asset, tuple(days), settings, "test"))
 
 
 def _position(row: pd.Series) -> float:
@@ -120,7 +120,7 @@ def test_a_sku_without_a_known_supplier_gets_no_order_and_blocks_the_gate(spark,
     chain.write_lake(settings, {**world.dims, "products": products}, {})
     row = world.decide(HISTORY - 1, first=0)
     assert pd.isna(row["lead_time_days"]) and pd.isna(row["recommended_order_qty"])
-    gate = validate(JobContext(GRAPH, GRAPH["reorder_predictions"], (_day(HISTORY - 1),), settings, "test"))
+    gate = validate(JobContext.in_place(GRAPH, "reorder_predictions", (_day(HISTORY - 1),), settings, "test"))
     assert not gate.passed
     failed = {b["expectation"]: b for b in gate.blocking}
     missing = failed["expect_column_values_to_not_be_null(lead_time_days)"]

@@ -100,7 +100,7 @@ def _publish(settings: Settings, topic: str) -> tuple[set[str], dict[int, str]]:
 
 def _context(settings: Settings, asset: str) -> JobContext:
     graph = load_graph()
-    return JobContext(graph, graph[asset], (), settings, f"test-{uuid.uuid4().hex[:6]}")
+    return JobContext.in_place(graph, asset, (), settings, f"test-{uuid.uuid4().hex[:6]}")
 
 
 def _table(settings: Settings, relative: str):

@@ -27,7 +27,7 @@ GRAPH = load_graph()
 
 
 def _context(settings: Settings, asset: str, partitions: tuple[str, ...] = ()) -> JobContext:
-    return JobContext(GRAPH, GRAPH[asset], partitions, settings, f"test-{uuid.uuid4().hex[:6]}")
+    return JobContext.in_place(GRAPH, asset, partitions, settings, f"test-{uuid.uuid4().hex[:6]}")
 
 
 def test_ingested_orders_minus_receipts_equal_what_the_simulator_still_has_on_order(services: Settings):

@@ -33,7 +33,7 @@ def context(settings, days=tuple(DAYS)):
     spec = GRAPH["reorder_predictions"]
     topic = f"restock-alerts-{uuid.uuid4().hex[:8]}"
     spec = replace(spec, alerts=replace(spec.alerts, topic=topic, max_age_days=None))  # DAYS are long past
-    return JobContext(GRAPH, spec, days, settings, "alerts-test")
+    return JobContext.in_place(GRAPH, spec, days, settings, "alerts-test")
 
 
 @pytest.mark.services

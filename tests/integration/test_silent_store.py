@@ -49,7 +49,7 @@ def test_a_silent_store_day_is_flagged_named_by_the_gate_and_kept_out_of_trainin
         "every SKU of the store, zero-filled by the ledger"
     )
 
-    gate = validate(JobContext(GRAPH, GRAPH["inventory_snapshot"], (SILENT_DAY, DAYS[31]), settings, "t"))
+    gate = validate(JobContext.in_place(GRAPH, "inventory_snapshot", (SILENT_DAY, DAYS[31]), settings, "t"))
     assert gate.passed, gate.blocking
     assert [w["partition"] for w in gate.warnings] == [SILENT_DAY]
     dq = Warehouse(settings).query_df(
@@ -71,7 +71,7 @@ def test_a_silent_store_day_is_flagged_named_by_the_gate_and_kept_out_of_trainin
     from spark.jobs.forecasting import training_history
     from spark.ml.horizon import HorizonSpec, training_rows
 
-    ctx = JobContext(GRAPH, GRAPH["daily_features"], tuple(DAYS[28:]), settings, "t")
+    ctx = JobContext.in_place(GRAPH, "daily_features", tuple(DAYS[28:]), settings, "t")
     spec = HorizonSpec(origin_sample=1.0, min_history_days=1)
     rows = training_rows(training_history(ctx, DAYS[28], DAYS[-1]), spec).toPandas()
     targets = set(zip(rows.store_id, rows.target_date.astype(str), strict=True))

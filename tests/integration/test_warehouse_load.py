@@ -83,11 +83,12 @@ def test_loading_twice_or_again_in_part_never_duplicates_rows(settings):
     lake_with_assets(settings)
     wh = Warehouse(settings)
     migrate(wh)
-    inventory = JobContext(GRAPH, GRAPH["inventory_snapshot"], tuple(DAYS), settings, "t")
-    predictions = JobContext(GRAPH, GRAPH["reorder_predictions"], tuple(DAYS), settings, "t")
-    first = load_asset(inventory) | load_asset(predictions)
-    load_asset(inventory)
-    load_asset(predictions)
+    inventory = JobContext.in_place(GRAPH, "inventory_snapshot", tuple(DAYS), settings, "t")
+    predictions = JobContext.in_place(GRAPH, "reorder_predictions", tuple(DAYS), settings, "t")
+    sales = JobContext.in_place(GRAPH, "raw_sales", tuple(DAYS), settings, "t")
+    first = load_asset(inventory) | load_asset(predictions) | load_asset(sales)
+    for ctx in (inventory, predictions, sales):
+        load_asset(ctx)
     assert count(wh, "fact_inventory") == first["fact_inventory"] == 18
     assert count(wh, "fact_ml_predictions") == 18
     assert count(wh, "fact_sales") == first["fact_sales"] > 0
@@ -97,7 +98,7 @@ def test_loading_twice_or_again_in_part_never_duplicates_rows(settings):
     write_partitions(
         settings, "curated/inventory_snapshot", snapshot_frame(chain.dimensions(2, 3), DAYS[1:2], 9)
     )
-    load_asset(JobContext(GRAPH, GRAPH["inventory_snapshot"], (DAYS[1],), settings, "t"))
+    load_asset(JobContext.in_place(GRAPH, "inventory_snapshot", (DAYS[1],), settings, "t"))
     by_day = wh.query_df(
         "SELECT toString(date) AS day, count() AS n, max(closing_on_hand) AS top "
         "FROM fact_inventory GROUP BY day ORDER BY day"
@@ -109,7 +110,7 @@ def test_star_schema_matches_the_lake_and_exposes_no_uint64(settings):
     snapshot = lake_with_assets(settings)
     wh = Warehouse(settings)
     migrate(wh)
-    load_asset(JobContext(GRAPH, GRAPH["inventory_snapshot"], tuple(DAYS), settings, "t"))
+    load_asset(JobContext.in_place(GRAPH, "inventory_snapshot", tuple(DAYS), settings, "t"))
     assert count(wh, "fact_inventory") == len(snapshot)
     joined = wh.query_df(
         "SELECT count() AS n FROM fact_inventory f JOIN dim_store s ON f.store_key = s.store_key "

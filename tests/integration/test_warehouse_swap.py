@@ -52,7 +52,7 @@ def loaded_warehouse(settings) -> Warehouse:
 
 
 def inventory_load(settings) -> JobContext:
-    return JobContext(GRAPH, GRAPH["inventory_snapshot"], tuple(DAYS), settings, "t")
+    return JobContext.in_place(GRAPH, "inventory_snapshot", tuple(DAYS), settings, "t")
 
 
 def state(rows) -> str:

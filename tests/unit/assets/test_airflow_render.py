@@ -1,29 +1,15 @@
 """The DAG file and the render layer: one DAG per asset, any-of schedules, cheap parsing, a pinned shape."""
 
-import atexit
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from infra.airflow_local import airflow_env
 from infra.settings import REPO_ROOT, Settings
+from tests.airflow_home import use_throwaway_home
 
-# Airflow reads its configuration when first imported: point it at a throw-away home before that.
-AIRFLOW_TEST_HOME = Path(tempfile.gettempdir()) / f"shelfwise-airflow-tests-{os.getpid()}"
-atexit.register(shutil.rmtree, AIRFLOW_TEST_HOME, ignore_errors=True)
-os.environ.update(
-    {
-        key: value
-        for key, value in airflow_env(
-            Settings(home=AIRFLOW_TEST_HOME), AIRFLOW_TEST_HOME, AIRFLOW_TEST_HOME / "dags"
-        ).items()
-        if key.startswith("AIRFLOW")
-    }
-)
+AIRFLOW_TEST_HOME = use_throwaway_home()  # before anything imports Airflow
 
 pytestmark = pytest.mark.airflow
 
@@ -137,6 +123,21 @@ def test_asset_uris_name_the_real_lake_location(tmp_path):
         asset_uri(file_lake, graph["raw_sales"]) == (tmp_path / "lake" / "raw" / "sales").resolve().as_uri()
     )
     assert asset_uri(s3_lake, graph["daily_features"]) == "s3://shelfwise/lake/curated/daily_features"
+
+
+def test_a_check_waits_for_its_upstreams_no_longer_than_its_asset_states(tmp_path):
+    from dataclasses import replace
+
+    from assets.airflow_render import RenderConfig, render_dags
+    from assets.definitions import DEFAULT_MAX_WAIT_MINUTES, load_graph
+    from assets.graph import build_graph
+
+    graph = load_graph()
+    impatient = replace(graph["daily_features"], max_wait_minutes=5)
+    graph = build_graph([impatient if n == "daily_features" else graph[n] for n in graph.order])
+    dags = render_dags(graph, RenderConfig(Settings(home=tmp_path, lake_url="")))
+    assert dags["daily_features"].get_task("check").timeout == 300
+    assert dags["inventory_snapshot"].get_task("check").timeout == DEFAULT_MAX_WAIT_MINUTES * 60
 
 
 def test_event_extra_shape_is_validated():

@@ -116,7 +116,7 @@ class Lake:
     def gate(self, asset: str, key: str = DAY, run_id: str = "unit-run"):
         from expectations.gate import validate
 
-        return validate(JobContext(self.graph, self.graph[asset], (key,), self.settings, run_id))
+        return validate(JobContext.in_place(self.graph, asset, (key,), self.settings, run_id))
 
 
 @pytest.fixture
