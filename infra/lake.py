@@ -95,13 +95,21 @@ def promote(settings: Settings, relative: str, run_id: str, keys: list[str] | tu
         source, target = f"{staged}/date={key}", lake_path(settings, f"{relative}/date={key}")
         if not fs.exists(source):
             continue
-        replaced = f"{staged}/replaced/date={key}"
         if fs.exists(target):
-            fs.mv(target, replaced, recursive=True)
-        fs.mv(source, target, recursive=True)
+            _move_folder(settings, fs, target, f"{staged}/replaced/date={key}")
+        _move_folder(settings, fs, source, target)
         moved.append(key)
     discard_staged(settings, relative, run_id)
     return moved
+
+
+def _move_folder(settings: Settings, fs: Any, source: str, target: str) -> None:
+    """One rename on a file lake; on S3, which has no folders, each object copied then deleted."""
+    if settings.lake_kind != "s3":
+        fs.mv(source, target)
+        return
+    for path in fs.find(source):
+        fs.mv(path, target + path[len(source) :])
 
 
 def discard_staged(settings: Settings, relative: str, run_id: str) -> None:
