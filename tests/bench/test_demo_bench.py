@@ -24,6 +24,7 @@ pytestmark = pytest.mark.bench
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.timeout(3600)  # the whole demo: well past the suite's 15-minute limit per test
 def test_demo_from_an_empty_home(request, results_writer):
     home = Path(request.config.getoption("--demo-home") or REPO / ".shelfwise")
     if (home / "lake").exists():
