@@ -235,6 +235,12 @@ class AssetSpec:
         return not self.upstream
 
     @property
+    def staged(self) -> bool:
+        """Whether a build writes to a staging folder its gate checks before publish moves it into place:
+        derived assets in the lake. A source lands what arrived; a model registry promotes its champion."""
+        return isinstance(self.storage, Lake) and not self.is_source
+
+    @property
     def upstream_names(self) -> tuple[str, ...]:
         return tuple(u.asset for u in self.upstream)
 

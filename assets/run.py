@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from assets.graph import AssetGraph
-from assets.model import AssetSpec, Lake, PreviousDay
+from assets.model import AssetSpec, PreviousDay
 from assets.records import Latest, MaterializationStore, Record
 from assets.versions import PartitionPlan, compress_keys, plan_source
 from infra.lake import discard_staged, lake_fs, lake_path, promote, read_partition_versions, run_slug
@@ -142,7 +142,7 @@ class AssetRun:
         are dropped with the staging folder), then deliver them: the warehouse table, the alerts."""
         self._expect("published")
         spec = env.graph[self.asset]
-        if stages(spec):
+        if spec.staged:
             promote(env.settings, spec.storage.path, self.run_id, self.passed)
         if self.passed:
             from infra.delivery import deliver
@@ -153,7 +153,7 @@ class AssetRun:
     def drop_staged(self, env: RunEnv) -> None:
         """Drop what a failed run staged: it never reaches readers."""
         spec = env.graph[self.asset]
-        if stages(spec):
+        if spec.staged:
             discard_staged(env.settings, spec.storage.path, self.run_id)
 
     def fail(self, message: str) -> None:
@@ -232,12 +232,6 @@ class AssetRun:
 def run_location(settings: Settings, asset: str, run_id: str) -> str:
     """`_runs/<asset>/<run>.json` in the lake."""
     return lake_path(settings, f"{RUNS}/{asset}/{run_slug(run_id)}.json")
-
-
-def stages(spec: AssetSpec) -> bool:
-    """Whether builds of `spec` write to a staging folder first: derived assets in the lake (a source lands
-    what arrived in place; a model registry promotes its champion by its own rule)."""
-    return isinstance(spec.storage, Lake) and not spec.is_source
 
 
 def run_job(ctx):

@@ -72,7 +72,7 @@ class JobContext:
         """The lake-relative folder this build writes its partitions to. A derived asset writes to its run's
         staging folder, which no reader lists; publish moves the partitions its gate passed into place
         (write, audit, publish). A source lands what arrived in place; its gate holds consumers out."""
-        if self.asset.is_source or not self.staged:
+        if not (self.asset.staged and self.staged):
             return self.asset.storage.path
         return staging_path(self.asset.storage.path, self.run_id)
 
