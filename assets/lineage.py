@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import graphviz
 
 from assets.graph import AssetGraph
 
@@ -18,8 +21,6 @@ def stage(path: str) -> str:
 
 def lineage_dot(graph: AssetGraph, focus: str | None = None):
     """The graph as a Graphviz digraph, one cluster per stage; `focus` and its relatives highlighted."""
-    import graphviz
-
     related = (graph.ancestors([focus]) | graph.descendants([focus])) if focus else set(graph.order)
     dot = graphviz.Digraph("lineage", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "12",
                                                   "nodesep": "0.25", "ranksep": "0.6", "splines": "spline"},
@@ -66,8 +67,6 @@ def trace_version(runner, asset: str, version: str) -> str:
     if match.empty:
         return f"no materialization of {asset} has data version {version}"
     row = match.iloc[0]
-    import json
-
     lines = [f"{asset} {row['partition'] or '(unpartitioned)'} version {row['data_version']} "
              f"(run {row['run_id']}, code {row['code_version']}) was built from:"]
     for upstream, versions in sorted(json.loads(row["input_versions"]).items()):

@@ -7,8 +7,10 @@ it reads, so a whole plan can be computed before anything runs and a no-change r
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
+import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from assets.graph import AssetGraph, derived_partitions, input_keys
-from assets.model import AssetSpec, LatestBefore, SameDay
+from assets.model import AssetSpec, LatestBefore, SameDay, parse_day
 from assets.records import InputVersions, Latest
 
 Status = Literal["fresh", "stale", "missing", "waiting"]
@@ -52,8 +54,6 @@ def code_version_of(spec: AssetSpec) -> str:
     if spec.code_version:
         return spec.code_version
     if callable(spec.job):
-        import inspect
-
         return hashlib.sha256(inspect.getsource(spec.job).encode()).hexdigest()[:12]
     module = spec.job.split(":", 1)[0]
     found = importlib.util.find_spec(module)
@@ -85,8 +85,6 @@ def project_sources(module: str, origin: Path) -> list[tuple[str, Path]]:
 
 def _project_imports(path: Path) -> set[str]:
     """Absolute imports of project modules in a file (`from m import x` counted as m and m.x)."""
-    import ast
-
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_bytes())):
         if isinstance(node, ast.Import):
@@ -211,8 +209,6 @@ def explain_inputs(before: InputVersions, now: InputVersions) -> str:
 
 def compress_keys(keys: list[str], limit: int = 3) -> str:
     """'2026-03-01..2026-03-31' for consecutive days, several ranges comma-separated."""
-    from assets.model import parse_day
-
     if keys == [""]:
         return "(all)"
     ranges: list[list[str]] = []

@@ -28,8 +28,8 @@ class GateContext:
     """One ephemeral GX context with a local Data Docs site; validates frames and publishes the site."""
 
     def __init__(self, run_id: str):
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import (
+        import great_expectations as gx  # lazy: ~2 s to import, only needed when a gate runs
+        from great_expectations.data_context.types.base import (  # lazy: GX ~2 s, only when a gate runs
             DataContextConfig,
             InMemoryStoreBackendDefaults,
             ProgressBarsConfig,
@@ -56,9 +56,9 @@ class GateContext:
 
     def validate(self, suite_json: dict, frame: pd.DataFrame, batch: str) -> tuple[Any, str]:
         """Validate `frame` against a resolved suite: (GX validation result, page path within the site)."""
-        import great_expectations as gx
-        from great_expectations.core.expectation_suite import ExpectationSuite
-        from great_expectations.core.run_identifier import RunIdentifier
+        import great_expectations as gx  # lazy: ~2 s to import, only needed when a gate runs
+        from great_expectations.core.expectation_suite import ExpectationSuite  # lazy: GX ~2 s, gates only
+        from great_expectations.core.run_identifier import RunIdentifier  # lazy: GX ~2 s, gates only
 
         suite = self.gx.suites.add(ExpectationSuite(**suite_json))
         definition = self._source.add_dataframe_asset(batch).add_batch_definition_whole_dataframe("partition")

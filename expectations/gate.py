@@ -21,6 +21,6 @@ def validate(ctx: JobContext) -> GateResult:
                    "observed": "no suite", "unexpected_count": len(ctx.partitions)}  # fmt: skip
         return GateResult(suite=gate.suite, passed=False, blocking=[
             {**missing, "partition": key} for key in ctx.partitions] or [missing])  # fmt: skip
-    from expectations.suites import run_suite
+    from expectations.suites import run_suite  # lazy: pandas and Great Expectations, for a gate that runs
 
     return run_suite(ctx, gate.suite)

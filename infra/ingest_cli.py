@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from infra.settings import get_settings
 from spark.schemas import TOPICS
 
 app = typer.Typer(no_args_is_help=True)
@@ -24,8 +25,6 @@ def accept(
     """Let the next run commit every event pending on TOPIC now, however many of them are bad.
 
     The bad ones are still quarantined and dead-lettered; events arriving later are judged as usual."""
-    from infra.settings import get_settings
-
     if topic not in TOPICS:
         raise typer.BadParameter(f"{topic!r} is not one of {', '.join(TOPICS)}", param_hint="TOPIC")
     if not why.strip():
@@ -39,10 +38,10 @@ def accept(
 
 def accept_pending(settings, topic: str, why: str, by: str) -> int:
     """Record the acceptance in the warehouse and the lake; returns how many events it covers (0: none)."""
-    import pandas as pd
+    import pandas as pd  # lazy: ~180 ms at CLI start
 
-    from infra.warehouse import Warehouse
-    from spark.jobs import ingest_state as state
+    from infra.warehouse import Warehouse  # lazy: pandas, ~180 ms at CLI start
+    from spark.jobs import ingest_state as state  # lazy: pyarrow + ingest rules, ~60 ms at CLI start
 
     start, end = state.read_checkpoint(settings, topic), state.latest_offsets(settings, topic)
     pending = sum(max(0, offset - start.get(p, 0)) for p, offset in end.items())

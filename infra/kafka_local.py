@@ -79,8 +79,8 @@ class KafkaBroker(LocalService):
     def is_ready(self) -> bool:
         if not local_process.accepts_connections(self.settings.kafka_port):
             return False
-        from kafka import KafkaAdminClient
-        from kafka.errors import KafkaError
+        from kafka import KafkaAdminClient  # lazy: kafka, ~90 ms at CLI start
+        from kafka.errors import KafkaError  # lazy: kafka, ~90 ms at CLI start
 
         with _quiet_kafka_client():
             try:
@@ -172,9 +172,9 @@ TOPIC_CONFIG = {"message.timestamp.type": "LogAppendTime"}
 
 def ensure_topics(settings: Settings, partitions: int = 3) -> list[str]:
     """Create the POS, dead-letter and restock-alerts topics when missing; returns those created."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-    from kafka.errors import TopicAlreadyExistsError
+    from kafka import KafkaAdminClient  # lazy: kafka, ~90 ms at CLI start
+    from kafka.admin import NewTopic  # lazy: kafka, ~90 ms at CLI start
+    from kafka.errors import TopicAlreadyExistsError  # lazy: kafka, ~90 ms at CLI start
 
     existing = _topics(settings)
     wanted = [t for t in [*TOPICS, DEAD_LETTER_TOPIC, RESTOCK_ALERTS_TOPIC] if t not in existing]
@@ -195,7 +195,7 @@ def ensure_topics(settings: Settings, partitions: int = 3) -> list[str]:
 def _topics(settings: Settings) -> set[str]:
     """The topics the broker has (a version probe, which raises NoBrokersAvailable when it is down, then one
     metadata request)."""
-    from kafka import KafkaConsumer
+    from kafka import KafkaConsumer  # lazy: kafka, ~90 ms at CLI start
 
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, client_id="shelfwise-topics")
     try:

@@ -14,6 +14,7 @@ import urllib.request
 from functools import cache
 from pathlib import Path
 
+from infra.lake import lake_fs
 from infra.local_service import LocalService
 from infra.settings import REPO_ROOT, Settings
 
@@ -118,8 +119,6 @@ class MinioServer(LocalService):
         """Create the lake bucket (the first path element of an s3:// lake) if it is missing."""
         if self.settings.lake_kind != "s3":
             return
-        from infra.lake import lake_fs
-
         bucket = self.settings.lake.removeprefix("s3://").split("/")[0]
         fs = lake_fs(self.settings)
         try:

@@ -162,8 +162,8 @@ def _token(target: PowerBITarget, timeout_s: float) -> str:
 
 def refresh_from_airflow(conn_id: str = "powerbi_default") -> str:
     """The Airflow task body: look the connection up (absent means skip) and refresh."""
-    from airflow.exceptions import AirflowNotFoundException
-    from airflow.sdk import BaseHook
+    from airflow.exceptions import AirflowNotFoundException  # lazy: airflow ~0.8 s, only in the Airflow task
+    from airflow.sdk import BaseHook  # lazy: airflow ~0.8 s, only in the Airflow task
 
     try:
         connection = BaseHook.get_connection(conn_id)

@@ -104,7 +104,7 @@ class Warehouse:
                 f"{self.settings.warehouse_lock_timeout_s:.0f}s (SHELFWISE_WAREHOUSE_LOCK_TIMEOUT_S)"
             ) from exc
         try:
-            from chdb import session as chdb_session
+            from chdb import session as chdb_session  # lazy: the embedded engine, only when no server is set
 
             raw = chdb_session.Session(str(path))
             try:
@@ -127,7 +127,7 @@ class Warehouse:
             s.insert_df(table, df)
 
     def _server_client(self) -> Any:
-        import clickhouse_connect
+        import clickhouse_connect  # lazy: only for a ClickHouse server
 
         client = clickhouse_connect.get_client(dsn=self.settings.clickhouse_url)
         client.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")

@@ -178,7 +178,7 @@ def _checks(module: Any, rule: Rule) -> list:
 
 
 def _spark_problems(frame: Any, name: str, rules: list[Rule]) -> list[str]:
-    import pandera.pyspark as pa
+    import pandera.pyspark as pa  # lazy: ~370 ms; every DAG parse imports this module for CONTRACTS
 
     # pandera's pyspark backend crashes on a check over a column of unspecified type (its error message
     # calls the missing dtype), so those bounds are checked here with one Spark filter each.
@@ -195,7 +195,7 @@ def _spark_problems(frame: Any, name: str, rules: list[Rule]) -> list[str]:
 
 
 def _untyped_problems(frame: Any, rule: Rule) -> list[str]:
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: pyspark ~45 ms; every DAG parse imports this module
 
     column, problems = F.col(rule.column), []
     bounds = {"ge": column >= rule.ge if rule.ge is not None else None,
@@ -210,8 +210,8 @@ def _untyped_problems(frame: Any, rule: Rule) -> list[str]:
 
 
 def _pandas_problems(frame: Any, name: str, rules: list[Rule]) -> list[str]:
-    import pandera.errors
-    import pandera.pandas as pa
+    import pandera.errors  # lazy: pandera ~300 ms; every DAG parse imports this module
+    import pandera.pandas as pa  # lazy: pandera ~300 ms; every DAG parse imports this module
 
     schema = pa.DataFrameSchema(
         {r.column: pa.Column(_pandas_type(r.type), _checks(pa, r), nullable=r.nullable, coerce=False)
@@ -226,7 +226,7 @@ def _pandas_problems(frame: Any, name: str, rules: list[Rule]) -> list[str]:
 
 
 def _spark_type(name: str | None) -> Any:
-    from pyspark.sql import types as T
+    from pyspark.sql import types as T  # lazy: pyspark ~45 ms; every DAG parse imports this module
 
     types = {"string": T.StringType(), "int": T.IntegerType(), "bigint": T.LongType(),
              "double": T.DoubleType(), "boolean": T.BooleanType(), "timestamp": T.TimestampType(),

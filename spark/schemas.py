@@ -134,21 +134,21 @@ ARROW_TYPES = {"string": "string", "int": "int32", "bigint": "int64", "double": 
 
 def arrow_type(kind: str):
     """The pyarrow type of a Spark SQL type name (timestamps in UTC, as Spark's session time zone)."""
-    import pyarrow as pa
+    import pyarrow as pa  # lazy: pyarrow ~35 ms; the CLI and DAG parse import this module
 
     return pa.timestamp("us", tz="UTC") if kind == "timestamp" else getattr(pa, ARROW_TYPES[kind])()
 
 
 def arrow_schema(columns: list[tuple[str, str]]):
     """A pyarrow schema from a column list (pyarrow imported only here)."""
-    import pyarrow as pa
+    import pyarrow as pa  # lazy: pyarrow ~35 ms; the CLI and DAG parse import this module
 
     return pa.schema([(name, arrow_type(kind)) for name, kind in columns])
 
 
 def spark_schema(columns: list[tuple[str, str]]):
     """A pyspark StructType from a column list (pyspark imported only here)."""
-    from pyspark.sql.types import StructType
+    from pyspark.sql.types import StructType  # lazy: pyspark ~45 ms; the CLI and DAG parse import this module
 
     return StructType.fromDDL(", ".join(f"`{n}` {t}" for n, t in columns)) if columns else StructType([])
 

@@ -17,7 +17,7 @@ _VERSIONED_JAR = re.compile(r"^(?P<artifact>.+?)-\d[\w.\-]*\.jar$")
 
 def extra_jars(settings: Settings) -> list[str]:
     """Jars resolved by infra/spark/pom.xml, minus artifacts pyspark already ships (no duplicate classes)."""
-    import pyspark
+    import pyspark  # lazy: ~45 ms; the DAG file imports this module for spark_conf
 
     cached = settings.cache_dir / "spark-jars"
     if not cached.is_dir():
@@ -69,7 +69,7 @@ def s3a_conf(settings: Settings) -> dict[str, str]:
 
 def get_spark(settings: Settings, app_name: str = "shelfwise"):
     """The process's Spark session (created on first use, then reused)."""
-    from pyspark.sql import SparkSession
+    from pyspark.sql import SparkSession  # lazy: pyspark ~45 ms; the DAG file imports this module
 
     # pyspark takes the Python workers' interpreter from the environment when the session starts in-process.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -51,9 +51,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from assets.run import RunStateError
-    from assets.steps import build, parse_partitions
-    from infra.settings import get_settings
+    from assets.run import RunStateError  # lazy: as a script, the repo is on sys.path once __main__ fixed it
+    from assets.steps import build, parse_partitions  # lazy: importable only after __main__ fixes sys.path
+    from infra.settings import get_settings  # lazy: importable only after __main__ fixes sys.path
 
     graph = load_graph_ref(args.graph)
     if args.asset not in graph.assets:

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from infra.powerbi_project import POWERBI_DIR, write_project
+
 app = typer.Typer(no_args_is_help=True)
 
 
@@ -18,7 +20,5 @@ def build(
     ] = None,
 ) -> None:
     """Write the semantic model (TMDL) and the report (PBIR) from infra/powerbi_project."""
-    from infra.powerbi_project import POWERBI_DIR, write_project
-
     written = write_project(out or POWERBI_DIR)
     Console().print(f"wrote {len(written)} files under {(out or POWERBI_DIR).resolve()}")

@@ -100,7 +100,7 @@ def kpi(warehouse: Warehouse, key: str) -> float:
 
 def build_report(warehouse: Warehouse, out: Path, days: int = 90) -> Path:
     """Write the report HTML to `out` and return its path."""
-    from infra.report import pages
+    from infra.report import pages  # lazy: pages imports this module's helpers: a cycle at module top
 
     sections = [
         pages.executive(warehouse, days),

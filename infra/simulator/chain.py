@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from infra.lake import lake_fs, lake_path
 from spark.schemas import DIM_PRODUCTS, DIM_STORES, DIM_SUPPLIERS, arrow_type
 
 CITIES = (
@@ -147,7 +148,7 @@ def _products(rng: np.random.Generator, n: int, supplier_ids: np.ndarray):
 
 def dimension_tables(chain: Chain) -> dict[str, object]:
     """The three reference dimensions as pyarrow tables, columns and types as in spark/schemas.py."""
-    import pyarrow as pa
+    import pyarrow as pa  # lazy: pyarrow ~35 ms; the CLI imports this module at start
 
     def table(columns: dict[str, np.ndarray], contract: list[tuple[str, str]]):
         return pa.table({name: pa.array(columns[name].tolist(), arrow_type(kind)) for name, kind in contract})
@@ -161,9 +162,7 @@ def dimension_tables(chain: Chain) -> dict[str, object]:
 
 def write_reference(settings, chain: Chain) -> list[str]:
     """Replace `reference/{stores,products,suppliers}` in the lake with this chain's snapshot."""
-    import pyarrow.parquet as pq
-
-    from infra.lake import lake_fs, lake_path
+    import pyarrow.parquet as pq  # lazy: pyarrow ~35 ms; the CLI imports this module at start
 
     fs, written = lake_fs(settings), []
     for name, table in dimension_tables(chain).items():

@@ -12,6 +12,12 @@ import hashlib
 import io
 from collections.abc import Iterable
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+import pyarrow.parquet as pq
+
+from infra.lake import lake_fs, lake_path, read_partition_versions, write_partition_versions
 from infra.settings import Settings
 from infra.simulator.events import EncodedDay
 from spark.schemas import RAW_SCHEMAS, TOPICS, arrow_schema
@@ -30,8 +36,6 @@ def write_raw_events(settings: Settings, days: Iterable[EncodedDay]) -> dict[str
 
     Each raw asset's version index is replaced with the days it now holds (older days kept), written last.
     """
-    from infra.lake import read_partition_versions, write_partition_versions
-
     versions = {asset: read_partition_versions(settings, path) for asset, path in RAW_PATHS.items()}
     offsets = dict.fromkeys(RAW_PATHS, 0)
     for day in days:
@@ -54,9 +58,6 @@ def day_version(event_ids: list[str]) -> str:
 
 
 def _parse(asset: str, values: list[bytes], first_offset: int):
-    import pyarrow as pa
-    import pyarrow.json as pj
-
     schema = arrow_schema(RAW_SCHEMAS[asset])
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
     table = pj.read_json(io.BytesIO(b"\n".join(values)), parse_options=options)
@@ -68,11 +69,6 @@ def _parse(asset: str, values: list[bytes], first_offset: int):
 
 def _write_day(settings: Settings, asset: str, day: str, table) -> str:
     """Replace one day partition; every event must fall on that day (the simulator stamps within it)."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    from infra.lake import lake_fs, lake_path
-
     dates = pc.unique(pc.strftime(table["ts"], format="%Y-%m-%d")).to_pylist()
     if dates != [day]:
         raise ValueError(f"{asset}: events of {day} carry timestamps on {sorted(dates)}")

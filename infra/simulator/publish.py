@@ -15,6 +15,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+from kafka import KafkaProducer
+from kafka.partitioner.default import murmur2
+from kafka.structs import TopicPartition
 
 from infra.kafka_local import CLIENT_API_VERSION
 from infra.settings import Settings
@@ -59,14 +62,10 @@ class _Producer:
     """
 
     def __init__(self, bootstrap: str):
-        from kafka import KafkaProducer
-
         self.kafka = KafkaProducer(**producer_config(bootstrap))
         self.failed, self.first_error = 0, ""
 
     def send(self, topic: str, partitions: list[int], keys: list[bytes], stores: list[int], values) -> None:
-        from kafka.structs import TopicPartition
-
         kafka = self.kafka
         kafka.partitions_for(topic)  # registers the topic and waits for its metadata, as send() does
         append, wakeup, on_error = kafka._accumulator.append, kafka._sender.wakeup, self._on_error
@@ -219,8 +218,6 @@ class EventPublisher:
     def _partition_map(self, topic: str) -> np.ndarray:
         """The default partitioner's choice (murmur2 of the key) per store, computed once per topic."""
         if topic not in self._partitions:
-            from kafka.partitioner.default import murmur2
-
             count = len(self.producer.partitions_for(topic))
             self._partitions[topic] = np.array([(murmur2(key) & 0x7FFFFFFF) % count for key in self.keys])
         return self._partitions[topic]

@@ -25,6 +25,7 @@ from infra.simulator.chain import Chain
 from infra.simulator.engine import PURCHASE_ORDERS, ChainSimulator, Ledger
 from infra.simulator.events import EncodedDay, TopicBatch, concat, encode_day, iso_seconds
 from infra.simulator.orders import OrderBook, SupplierDay
+from spark.ml.m5 import load_m5
 
 DATASETS = ("m5",)
 STATES = {"CA": "California", "TX": "Texas", "WI": "Wisconsin"}
@@ -58,8 +59,6 @@ class M5Replay:
 
 def load_replay(data: Path, window: ReplayWindow = ReplayWindow()) -> M5Replay:
     """Load `data`/m5 (see its SOURCE.md) and cut it to `window`."""
-    from spark.ml.m5 import load_m5
-
     folder = Path(data) / "m5"
     if not folder.is_dir():
         raise FileNotFoundError(f"no M5 data at {folder} (pass --data PATH, the folder holding m5/)")

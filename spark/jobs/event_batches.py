@@ -16,6 +16,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
 from spark.contracts import LIMITS, Limit
 from spark.jobs.pos_events import (
     CLOCK_SKEW,
@@ -51,9 +56,6 @@ def classify_batches(topic: str, rules: Rules, batches):
     """Arrow batches of Kafka records (partition, offset, value, the broker's `timestamp` if any) in;
     classified batches out, in that order. An event's time is judged against its record's timestamp (when
     the broker appended it), so a rerun judges it as the first run did; without one, against `rules.now`."""
-    import numpy as np
-    import pyarrow as pa
-
     schema = arrow_schema(output_columns(topic))
     width = len(RAW_SCHEMAS[TOPICS[topic]])
     for batch in batches:
@@ -73,9 +75,6 @@ def classify_batches(topic: str, rules: Rules, batches):
 
 def _appended(batch, rules: Rules):
     """Per record, when the broker appended it (rules.now where the batch or the record has no timestamp)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     now = _now(rules)
     if "timestamp" not in batch.schema.names:
         return pc.fill_null(pa.nulls(batch.num_rows, now.type), now)
@@ -91,19 +90,12 @@ def _accept_or_none(topic: str, rules: Rules, values, appended):
 
 
 def _none_accepted(asset: str):
-    import numpy as np
-    import pyarrow as pa
-
     return np.array([], np.int64), [pa.array([], arrow_type(kind)) for _, kind in RAW_SCHEMAS[asset]]
 
 
 def accept_columns(topic: str, rules: Rules, values, appended=None):
     """(indices, typed RAW_* columns) of the records in `values` that the column path accepts, in order;
     `appended`: when each record reached the broker (default: rules.now for all)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     asset = TOPICS[topic]
     try:
         texts = values.cast(pa.string())  # Arrow checks the bytes are UTF-8
@@ -124,8 +116,6 @@ def accept_columns(topic: str, rules: Rules, values, appended=None):
 
 def _one_object(values, texts):
     """Mask of the values worth reading as columns: UTF-8, not oversized, one bare object on one line."""
-    import pyarrow.compute as pc
-
     small = pc.less_equal(pc.binary_length(values), MAX_PAYLOAD_BYTES)
     shaped = pc.and_(
         pc.match_substring_regex(texts, ONE_OBJECT),
@@ -148,11 +138,6 @@ def _read_runs(lines, asset: str, first: int) -> list:
 
 def _read(lines, asset: str):
     """`lines` (each a JSON text and a newline) as the RAW_* columns; None when Arrow refuses any of them."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.json as pj
-
     if len(lines) == 0:
         return None
     _, offsets, data = lines.buffers()  # a slice shares its parent's buffers: its texts are one byte range
@@ -178,8 +163,6 @@ def _read(lines, asset: str):
 def _rules_hold(asset: str, rules: Rules, table, now):
     """Per row: every rule of pos_events._parse holds (null where a value is missing); `now`: when each row
     was appended (or one instant for all)."""
-    import pyarrow.compute as pc
-
     checks = [_typed_ok(table.column(name), kind) for name, kind in RAW_SCHEMAS[asset]]
     if asset in KINDS:
         checks.append(pc.is_in(table.column("kind"), value_set=_strings(KINDS[asset])))
@@ -200,8 +183,6 @@ def _rules_hold(asset: str, rules: Rules, table, now):
 
 
 def _typed_ok(column, kind: str):
-    import pyarrow.compute as pc
-
     if kind == "string":
         return pc.match_substring_regex(column, NOT_BLANK)
     if kind == "double":  # never NaN or infinite here: NOT_JSON kept those records out
@@ -215,8 +196,6 @@ def _typed_ok(column, kind: str):
 
 def _within_limits(asset: str, table, column: str):
     """Per row: `column` within its limit in spark/contracts.py (per kind where the limit is)."""
-    import pyarrow.compute as pc
-
     values, held = table.column(column), None
     for allowed in (lim for lim in LIMITS[asset] if lim.column == column):
         within = _holds(allowed, values)
@@ -227,8 +206,6 @@ def _within_limits(asset: str, table, column: str):
 
 
 def _holds(allowed: Limit, values):
-    import pyarrow.compute as pc
-
     held = (pc.greater if allowed.above_low else pc.greater_equal)(values, allowed.low)
     if allowed.high is not None:
         held = pc.and_(held, pc.less_equal(values, allowed.high))
@@ -237,8 +214,6 @@ def _holds(allowed: Limit, values):
 
 def _classify_each(topic: str, rules: Rules, values: list, appended: list, schema) -> list:
     """`classify` on each value: the RAW_* columns (null where bad), then reason and detail."""
-    import pyarrow as pa
-
     width = len(RAW_SCHEMAS[TOPICS[topic]])
     verdicts = [classify(topic, value, rules, when) for value, when in zip(values, appended, strict=True)]
     try:
@@ -251,8 +226,6 @@ def _classify_each(topic: str, rules: Rules, values: list, appended: list, schem
 
 
 def _typed_columns(verdicts: list[Verdict], schema, width: int) -> list:
-    import pyarrow as pa
-
     rows = [(None,) * width if v.row is None else tuple(v.row.values()) for v in verdicts]  # schema order
     by_field = zip(*rows, strict=True) if rows else [[]] * width
     return [pa.array(column, schema.field(i).type) for i, column in enumerate(by_field)]
@@ -269,8 +242,6 @@ def _convertible(verdict: Verdict, schema, width: int) -> Verdict:
 
 def _texts(values):
     """The message values as text: at C speed when all are UTF-8, else each bad byte kept as `\\xNN`."""
-    import pyarrow as pa
-
     try:
         return values.cast(pa.string())
     except pa.ArrowInvalid:
@@ -279,14 +250,10 @@ def _texts(values):
 
 
 def _strings(values):
-    import pyarrow as pa
-
     return pa.array(sorted(values), pa.string())
 
 
 def _instant(naive_utc):
-    import pyarrow as pa
-
     return pa.scalar(naive_utc, arrow_type("timestamp"))
 
 
@@ -295,6 +262,4 @@ def _now(rules: Rules):
 
 
 def _duration(span: timedelta):
-    import pyarrow as pa
-
     return pa.scalar(span, pa.duration("us"))

@@ -17,18 +17,24 @@ MIN_HISTORY_DAYS of features are recorded as skipped too. Scoring then falls bac
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
+import pandas as pd
+from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from spark.calendar import day_range, holiday_name
 from spark.context import JobContext, JobResult
-from spark.jobs.lake_io import read_days, shift, stored_days
-from spark.ml import backtest, metrics
-from spark.ml.horizon import HorizonSpec
+from spark.jobs.inventory import SNAPSHOT_COLUMNS
+from spark.jobs.lake_io import read_days, read_dimension, shift, stored_days, write_days
+from spark.jobs.open_orders import OPEN_ORDER_COLUMNS
+from spark.ml import backtest, metrics, scoring
+from spark.ml.horizon import HorizonSpec, scoring_rows
 from spark.ml.model import ModelConfig, forecast
 from spark.ml.registry import Registry
+from spark.ml.reorder import ReorderPolicy, recommend
 from spark.ml.training import TrainingRun, train_demand
 
 MIN_HISTORY_DAYS = 56
@@ -167,10 +173,6 @@ def compare_with_champion(ctx, registry, champion, run: TrainingRun, history, ca
             "champion_wape": None,
             "note": "feature list changed",
         }
-    from pyspark.ml import PipelineModel
-
-    from spark.ml.horizon import scoring_rows
-
     model = PipelineModel.load(registry.model_url(champion["version"]))
     rows = backtest.fold_test(scoring_rows(history, spec, [fold.origin.isoformat()], calendar), history, fold)
     scored = backtest.collect_scored(forecast(model, rows), fold)
@@ -279,12 +281,6 @@ def data_versions(ctx: JobContext, cutoff: str) -> dict[str, str]:
 
 def predict_reorders(ctx: JobContext) -> JobResult:
     """Forecast, stock position and the reorder decision per store x SKU for each day in ctx.partitions."""
-    import pandas as pd
-
-    from spark.jobs.inventory import SNAPSHOT_COLUMNS
-    from spark.jobs.lake_io import read_dimension, write_days
-    from spark.jobs.open_orders import OPEN_ORDER_COLUMNS
-
     first, last = ctx.partitions[0], ctx.partitions[-1]
     registry = Registry(ctx.settings, ctx.location("demand_model"))
     history = training_history(ctx, shift(first, -90), last).cache()
@@ -318,10 +314,6 @@ def champions_by_day(registry: Registry, days: tuple[str, ...]) -> dict[str, lis
 
 
 def _forecast_days(ctx, registry: Registry, history, version: str, days: list[str]):
-    from pyspark.ml import PipelineModel
-
-    from spark.ml import scoring
-
     if not version:
         return scoring.baseline(history, days)
     meta = registry.read_json(f"{version}/metadata.json")
@@ -360,12 +352,6 @@ DECISION_INPUTS = ("daily_mean", "daily_std", "on_hand", "on_order", "committed"
 def decide(forecasts, stock, terms):
     """Join forecast, on-hand, on-order and supplier terms, then apply the reorder policy
     (spark/ml/reorder.py) to the rows whose terms are known; the others keep null decisions."""
-    import hashlib
-
-    import pandas as pd
-
-    from spark.ml.reorder import ReorderPolicy, recommend
-
     frame = forecasts.assign(date=forecasts["date"].astype(str)).merge(
         stock.assign(date=stock["date"].astype(str)), on=["store_id", "sku", "date"], how="left"
     )

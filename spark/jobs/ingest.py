@@ -17,6 +17,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyspark.sql import Window
+from pyspark.sql import functions as F
+
 from infra.lake import lake_fs, lake_path, read_partition_versions, spark_url, write_partition_versions
 from spark.context import JobContext, JobResult
 from spark.jobs import event_batches, pos_events
@@ -103,8 +109,6 @@ def _uncompressed_cache(spark):
 
 
 def _classify(ctx: JobContext, topic: str, start, end, rules):
-    from pyspark.sql import functions as F
-
     reader = (
         ctx.spark.read.format("kafka")
         .option("kafka.bootstrap.servers", ctx.settings.kafka_bootstrap)
@@ -124,9 +128,6 @@ def _outcomes(ctx: JobContext, classified, existing):
 
     An event_id is kept the first time it is seen: rows already in the lake come first, then Kafka order.
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     columns = [name for name, _ in RAW_SCHEMAS[ctx.asset.name]]
     good = F.col(REASON).isNull()
     if not _any_id_twice(classified, existing):  # the usual batch: every good event is new, no window needed
@@ -164,8 +165,6 @@ def _outcomes(ctx: JobContext, classified, existing):
 
 def _any_id_twice(classified, existing) -> bool:
     """Whether any good event's id occurs twice: within the batch, or in the batch and the lake."""
-    from pyspark.sql import functions as F
-
     ids = classified.filter(F.col(REASON).isNull()).select("event_id")
     if existing is not None:
         ids = ids.unionAll(existing.select("event_id").join(ids, "event_id", "left_semi"))
@@ -219,8 +218,6 @@ def _existing(ctx: JobContext):
 def _write_days(ctx: JobContext, outcomes, existing, touched: list[str], versions: dict[str, str],
                 kept_versions: dict[str, str]) -> dict[str, str]:  # fmt: skip
     """Rewrite, in one Spark job, each touched day whose content changed; returns {day: version}."""
-    from pyspark.sql import functions as F
-
     if not touched:
         return {}
     columns = [name for name, _ in RAW_SCHEMAS[ctx.asset.name]]
@@ -254,10 +251,6 @@ def _write_day_files(settings, relative: str, batches):
     The files go straight to their final place (one PUT on S3): Spark's committer would write each file,
     then copy it twice more through renames, which an object store turns into copies.
     """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     batches = list(batches)
     if not batches:
         return
@@ -291,8 +284,6 @@ def _drop_replaced_files(ctx: JobContext, days: list[str]) -> None:
 def _versions_by(grouped):
     """Per group: its row count `n`, and `version`: the count and a hash of its sorted event ids (identical
     across reruns)."""
-    from pyspark.sql import functions as F
-
     digest = F.sha2(F.concat_ws(",", F.array_sort(F.collect_list("event_id"))), 256)
     count = F.count("*")
     version = F.concat(F.lit("n"), count.cast("string"), F.lit("-"), F.substring(digest, 1, 16))
@@ -301,8 +292,6 @@ def _versions_by(grouped):
 
 def _quarantine_rows(topic: str, outcomes):
     """The bad and conflicting events as QUARANTINE rows."""
-    from pyspark.sql import functions as F
-
     now = datetime.now(UTC).replace(tzinfo=None)
     conflict = F.col(OUTCOME) == CONFLICT
     reason = F.when(conflict, F.lit(pos_events.DUPLICATE_CONFLICT)).otherwise(F.col(REASON))
@@ -322,8 +311,6 @@ def _write_quarantine(ctx: JobContext, topic: str, outcomes, offsets) -> None:
     a stopped run is retried over the same offsets: the quarantine of an attempt that did not commit is
     replaced by this one's, and a letter an earlier attempt sent is not sent again.
     """
-    from pyspark.sql import functions as F
-
     settings, (start, end) = ctx.settings, offsets
     bad = _quarantine_rows(topic, outcomes)
     _drop_uncommitted_quarantine(settings, topic, start)
@@ -348,8 +335,6 @@ def _drop_uncommitted_quarantine(settings, topic: str, start: state.Offsets) -> 
 
 def _send_dead_letters(settings, bad) -> None:
     """One letter per bad event, keyed by where it came from (a compacted topic keeps one per event)."""
-    from pyspark.sql import functions as F
-
     cut = F.length("payload") > DEAD_LETTER_PAYLOAD_CHARS
     payload = F.when(cut, F.substring("payload", 1, DEAD_LETTER_PAYLOAD_CHARS)).otherwise(F.col("payload"))
     letter = F.struct(

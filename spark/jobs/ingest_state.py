@@ -11,6 +11,9 @@ import logging
 import re
 from datetime import UTC, datetime
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from infra.lake import lake_fs, lake_path
 from infra.settings import Settings
 from spark.jobs.pos_events import Rules
@@ -45,7 +48,7 @@ def write_checkpoint(settings: Settings, topic: str, offsets: Offsets) -> None:
 
 def latest_offsets(settings: Settings, topic: str) -> Offsets:
     """The broker's end offset per partition of `topic` (empty when the topic does not exist)."""
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import KafkaConsumer, TopicPartition  # lazy: kafka ~60 ms; Spark executors import this module
 
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, client_id="shelfwise-ingest")
     try:
@@ -107,9 +110,6 @@ def known_ids(fs, folder: str, column: str) -> frozenset[str]:
     """The ids in `column` of the dimension at `folder`. A row without a usable id (null, blank) is left out
     and logged: events naming it are quarantined as unknown, the other rows still count. A folder whose
     files cannot be read, or whose ids are not text, is a BadReference."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     try:
         ids = pq.read_table(folder, filesystem=fs, columns=[column]).column(0)
     except (pa.ArrowException, OSError, KeyError, ValueError) as error:

@@ -16,14 +16,20 @@ are within the ingest's rules for its topic (`movable`). Before, a sale dated 00
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 from pathlib import Path
 
 import pandas as pd
+from pyspark.sql import functions as F
 
+from infra.lake import lake_fs, lake_path, spark_url
+from infra.settings import get_settings
+from infra.warehouse import Warehouse, migrate, read_sql
 from spark.jobs.pos_events import CLOCK_SKEW, QUANTITY_RANGE, readable
 from spark.schemas import TOPICS
+from spark.session import get_spark
 
 LIVE_TABLE = "inventory_live"
 STREAM_TOPICS = ("sales-transactions", "supplier-shipments", "inventory-updates")
@@ -95,8 +101,6 @@ def _decayed(velocity: float, since, now) -> float:
 
 def event_stream(spark, settings):
     """POS events from the three stock-moving topics, parsed to the columns apply_events reads."""
-    from pyspark.sql import functions as F
-
     schema = "event_id STRING, kind STRING, store_id STRING, sku STRING, quantity INT, ts TIMESTAMP"
     raw = (
         spark.readStream.format("kafka")
@@ -142,8 +146,6 @@ def movable() -> str:
 
 def write_batch(settings, frame: pd.DataFrame, batch_id: int) -> int:
     """Apply one micro-batch (pandas) to the live table; returns the number of store x SKU rows written."""
-    from infra.warehouse import Warehouse, read_sql
-
     if frame.empty:
         return 0
     events = frame.rename(columns={"offset": "seq"})
@@ -179,10 +181,6 @@ def _to_pandas(batch) -> pd.DataFrame:
 def start(settings, trigger_seconds: float = 1.0, ready_file: Path | None = None):
     """Start the stream (checkpointed in the lake) and return the StreamingQuery. The topics must exist
     (Spark's Kafka source gives up on a missing one): the launcher, or compose's topic job, creates them."""
-    from infra.lake import lake_fs, lake_path, spark_url
-    from infra.warehouse import Warehouse, migrate
-    from spark.session import get_spark
-
     migrate(Warehouse(settings))
     if not lake_fs(settings).exists(lake_path(settings, CHECKPOINT)):
         # A new checkpoint replays every topic from its earliest offset: the table restarts from nothing.
@@ -203,10 +201,6 @@ def start(settings, trigger_seconds: float = 1.0, ready_file: Path | None = None
 
 def main(argv: list[str] | None = None) -> None:
     """Run until stopped (SIGTERM from `shelfwise services down`)."""
-    import argparse
-
-    from infra.settings import get_settings
-
     parser = argparse.ArgumentParser(prog="python -m spark.jobs.live_stock")
     parser.add_argument(
         "--run-dir", type=Path, help="Where to write the `ready` file (default <home>/run/live_stock)."

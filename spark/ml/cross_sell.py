@@ -119,7 +119,7 @@ def _basket_matrix(pairs: pd.DataFrame, n_items: int) -> sparse.csr_matrix:
 
 def fit(spark, baskets: pd.DataFrame, config: AlsConfig) -> Affinities:
     """ALS on (basket, product) pairs; returns the product factors and training counts."""
-    from pyspark.ml.recommendation import ALS
+    from pyspark.ml.recommendation import ALS  # lazy: pyspark ~85 ms; only fit() needs it, the rest is numpy
 
     model, pairs = counts(baskets)
     als = ALS(

@@ -15,7 +15,7 @@ import re
 
 import pandas as pd
 
-from infra.lake import lake_fs, lake_path
+from infra.lake import lake_fs, lake_path, spark_url
 from infra.settings import Settings
 
 _VERSION = re.compile(r"^v(\d+)$")
@@ -77,6 +77,4 @@ class Registry:
         return sorted(n[:-5] for n in names if n.endswith(".json"))
 
     def model_url(self, version: str) -> str:
-        from infra.lake import spark_url
-
         return spark_url(self.settings, f"{self.relative}/{version}/model")
