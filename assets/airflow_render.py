@@ -23,23 +23,33 @@ Parsing reads settings only (lake URL, home); it opens no connection and reads n
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-from airflow.sdk import DAG, Asset, AssetAny, Param, task
+from airflow.sdk import DAG, Asset, AssetAny, BaseHook, Param, task
 from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.definitions.timetables.trigger import DeltaTriggerTimetable
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException, AirflowSkipException
 
 from assets import steps
 from assets.graph import AssetGraph
 from assets.model import AssetSpec
-from infra.airflow_wiring import SPARK_CONN_ID, SPARK_POOL, settings_env
+from infra.airflow_wiring import (
+    CLICKHOUSE_CONN_ID,
+    SPARK_CONN_ID,
+    SPARK_POOL,
+    clickhouse_url_of,
+    settings_env,
+)
 from infra.lake import lake_url
+from infra.powerbi import refresh_from_airflow
 from infra.settings import REPO_ROOT, Settings
+from spark.package import project_archive
+from spark.session import spark_conf
 
 SUBMIT_SCRIPT = REPO_ROOT / "spark" / "submit.py"
 
@@ -118,7 +128,7 @@ def render_freshness_watchdog(graph: AssetGraph, config: RenderConfig) -> DAG:
 
         @task(task_id="objectives", retries=0)
         def objectives() -> str:
-            problems = steps.freshness_problems(graph, config.settings)
+            problems = steps.freshness_problems(graph, at_run_time(config.settings))
             if problems:
                 raise AirflowFailException("freshness objectives missed: " + "; ".join(problems))
             return f"{len(watched)} freshness objectives met"
@@ -179,7 +189,7 @@ def _check_task(graph: AssetGraph, name: str, config: RenderConfig):
     )
     def check(params=None, run_id=None) -> PokeReturnValue:
         """Wait while an upstream is due; skip when up to date; else hand on the partitions to build."""
-        outcome = steps.check(graph, config.settings, name, run_id, dict(params or {}))
+        outcome = steps.check(graph, at_run_time(config.settings), name, run_id, dict(params or {}))
         print(f"check {name}: {outcome.action} — {outcome.reason}")
         if outcome.action == "skip":
             raise AirflowSkipException(outcome.reason)
@@ -188,6 +198,20 @@ def _check_task(graph: AssetGraph, name: str, config: RenderConfig):
         return PokeReturnValue(is_done=True, xcom_value={"partitions": ",".join(outcome.partitions)})
 
     return check()
+
+
+def at_run_time(settings: Settings) -> Settings:
+    """The settings a task works with: the parsed ones, with the warehouse server of the
+    `shelfwise_clickhouse` connection when Airflow has one (looked up in the task, never while parsing)."""
+    url = warehouse_url_from_connection()
+    return settings if url is None else settings.model_copy(update={"clickhouse_url": url})
+
+
+def warehouse_url_from_connection() -> str | None:
+    try:
+        return clickhouse_url_of(BaseHook.get_connection(CLICKHOUSE_CONN_ID))
+    except AirflowNotFoundException:
+        return None  # no server configured: the embedded chdb of the settings
 
 
 def _wait_bound_s(spec: AssetSpec, config: RenderConfig) -> float:
@@ -207,13 +231,13 @@ class AssetSparkSubmit(SparkSubmitOperator):
         self.shelfwise_settings = settings
 
     def execute(self, context):
-        from spark.package import project_archive
-        from spark.session import spark_conf
-
         self.py_files = str(project_archive(self.shelfwise_settings))
         conf = spark_conf(self.shelfwise_settings)
         # master comes from the connection; S3 keys are set by the job's own session, not on a command line
         self.conf = {k: v for k, v in conf.items() if k != "spark.master" and "s3a" not in k}
+        url = warehouse_url_from_connection()
+        if url is not None:  # spark-submit inherits it; in env_vars it would show in the rendered task
+            os.environ["CLICKHOUSE_URL"] = url
         return super().execute(context)
 
 
@@ -223,7 +247,7 @@ def _materialize_task(graph: AssetGraph, name: str, config: RenderConfig):
 
     def record_failure(context) -> None:
         exc = context.get("exception")
-        steps.record_failure(graph, settings, name, context["run_id"], f"job failed: {exc}")
+        steps.record_failure(graph, at_run_time(settings), name, context["run_id"], f"job failed: {exc}")
 
     return AssetSparkSubmit(
         task_id="materialize",
@@ -257,7 +281,7 @@ def _gate_task(graph: AssetGraph, name: str, settings: Settings):
     def gate(run_id=None) -> dict:
         """Validate what was just built; rejected partitions are held back, and with none left, no event."""
         try:
-            return steps.gate(graph, settings, name, run_id)
+            return steps.gate(graph, at_run_time(settings), name, run_id)
         except steps.GateFailed as failed:
             raise AirflowFailException(str(failed)) from failed
 
@@ -269,7 +293,7 @@ def _publish_task(graph: AssetGraph, name: str, settings: Settings, outlet: Asse
     def publish(run_id=None, outlet_events=None) -> dict:
         """Record the partitions and emit the asset event carrying their versions."""
         try:
-            extra = steps.publish(graph, settings, name, run_id)
+            extra = steps.publish(graph, at_run_time(settings), name, run_id)
         except steps.NothingToPublish as nothing:
             raise AirflowSkipException(str(nothing)) from nothing
         outlet_events[outlet].extra = extra
@@ -293,7 +317,7 @@ def _freshness_task(graph: AssetGraph, name: str, settings: Settings):
     @task(task_id="freshness", trigger_rule="all_done", retries=0)
     def freshness() -> None:
         """Alert (fail this task) when the asset breaks its freshness objective, built this run or not."""
-        problems = steps.freshness_problems(graph, settings, name)
+        problems = steps.freshness_problems(graph, at_run_time(settings), name)
         if problems:
             raise AirflowFailException("freshness objective missed: " + "; ".join(problems))
 
@@ -304,8 +328,6 @@ def _powerbi_refresh_task():
     @task(task_id="powerbi_refresh", retries=2)
     def powerbi_refresh() -> str:
         """Ask Power BI to refresh the dataset on these tables (skips, logging why, without a connection)."""
-        from infra.powerbi import refresh_from_airflow
-
         return refresh_from_airflow()
 
     return powerbi_refresh()

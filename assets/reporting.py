@@ -73,14 +73,20 @@ def run_with_progress(runner: Runner, selection: Selection, console: Console) ->
         return runner.materialize(selection, progress=step)
 
 
+STEPS = ("build", "validate", "publish")
+
+
 def run_table(report: RunReport) -> Group:
     """One row per asset; the messages (failures, waits) follow the table in full, one per line."""
     table = Table(title=f"run {report.run_id}" + (" — up to date" if report.up_to_date else ""))
     names = [o.asset for o in report.outcomes]
-    _add_columns(table, names, ("asset", "built", "fresh", "waiting", "failed", "seconds"))
+    columns = ("asset", "built", "fresh", "waiting", "failed", "seconds", "build/gate/publish")
+    _add_columns(table, names, columns)
     for o in report.outcomes:
         failed = f"[red]{_wrappable(o.failed)}[/]" if o.failed else "-"
-        table.add_row(o.asset, _wrappable(o.built), str(o.fresh), str(o.waiting), failed, f"{o.seconds:.1f}")
+        steps = "/".join(f"{o.steps.get(s, 0):.0f}" for s in STEPS) if o.steps else "-"
+        table.add_row(o.asset, _wrappable(o.built), str(o.fresh), str(o.waiting), failed, f"{o.seconds:.1f}",
+                      steps)  # fmt: skip
     messages = [Text.assemble((f"{o.asset}: ", "bold"), o.message) for o in report.outcomes if o.message]
     return Group(table, *messages)
 

@@ -9,17 +9,21 @@ that finds no saved run stops with an error. Rejection is decided in `validate` 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+import expectations.gate
 from assets.graph import AssetGraph
 from assets.model import AssetSpec, PreviousDay
 from assets.records import Latest, MaterializationStore, Record
 from assets.versions import PartitionPlan, compress_keys, plan_source
-from infra.lake import discard_staged, lake_fs, lake_path, promote, read_partition_versions, run_slug
+from infra import delivery
+from infra.lake import discard_staged, lake_fs, lake_path, publish_days, read_partition_versions, run_slug
 from infra.settings import Settings
 from spark.context import JobContext
 
@@ -37,6 +41,21 @@ STEP_FROM: dict[Stage, tuple[Stage, ...]] = {
 
 class RunStateError(RuntimeError):
     """A step was asked of a run that was never planned here, or out of order."""
+
+
+def timed(step):
+    """Adds the seconds a step took to the run's `seconds[<step name>]` (where a run's time goes)."""
+
+    @functools.wraps(step)
+    def run_step(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return step(self, *args, **kwargs)
+        finally:
+            spent = time.perf_counter() - started
+            self.seconds[step.__name__] = round(self.seconds.get(step.__name__, 0.0) + spent, 3)
+
+    return run_step
 
 
 @dataclass
@@ -72,6 +91,7 @@ class AssetRun:
     rejected: dict[str, str] = field(default_factory=dict)  # partition -> why
     failure: str = ""
     recorded: list[str] = field(default_factory=list)  # partitions already in the materialization log
+    seconds: dict[str, float] = field(default_factory=dict)  # per step: build, validate, publish
 
     @classmethod
     def of_source(cls, asset: str, run_id: str) -> AssetRun:
@@ -103,6 +123,7 @@ class AssetRun:
 
     # --- transitions ------------------------------------------------------------------------------------
 
+    @timed
     def build(self, env: RunEnv, observe_only: bool = False) -> None:
         """Run the job (or, for a source not selected to ingest, look at what it holds)."""
         self._expect("built")
@@ -119,6 +140,7 @@ class AssetRun:
             }
         self.stage = "built"
 
+    @timed
     def validate(self, env: RunEnv) -> None:
         """Run the gate on what was built; decide which partitions it rejects."""
         self._expect("validated")
@@ -129,25 +151,22 @@ class AssetRun:
         if not self.partitions:
             self.gate, self.stage = {"suite": None, "passed": True, "evaluated": 0}, "validated"
             return
-        from expectations.gate import validate  # great_expectations loads only when something is checked
-
-        outcome = validate(env.context(self))
+        outcome = expectations.gate.validate(env.context(self))
         self.gate = outcome.summary()
         why = outcome.failure_message()
         self.rejected = {k: why for k in sorted(rejected_partitions(spec, outcome, self.keys))}
         self.stage = "validated"
 
+    @timed
     def publish(self, env: RunEnv) -> None:
-        """Move the partitions the gate passed into place (readers see them from now on; the rejected ones
-        are dropped with the staging folder), then deliver them: the warehouse table, the alerts."""
+        """Name the partitions the gate passed in the asset's published index (readers see them from now
+        on; the rejected ones are dropped), then deliver them: the warehouse table, the alerts."""
         self._expect("published")
         spec = env.graph[self.asset]
         if spec.staged:
-            promote(env.settings, spec.storage.path, self.run_id, self.passed)
+            publish_days(env.settings, spec.storage.path, self.run_id, self.passed)
         if self.passed:
-            from infra.delivery import deliver
-
-            deliver(env.context(self, self.passed))
+            delivery.deliver(env.context(self, self.passed))
         self.stage = "published"
 
     def drop_staged(self, env: RunEnv) -> None:

@@ -14,9 +14,11 @@ from assets.event_extra import event_extra
 from assets.graph import AssetGraph, input_keys
 from assets.model import checked_day
 from assets.records import MaterializationStore
+from assets.reporting import freshness_violations
 from assets.run import AssetRun, RunEnv, RunStateError
 from assets.runner import Runner, Selection
 from assets.versions import AssetPlan, compress_keys
+from expectations.result import bounded
 from infra.settings import Settings
 from infra.warehouse import Warehouse
 
@@ -155,8 +157,6 @@ def gate(graph: AssetGraph, settings: Settings, asset: str, run_id: str) -> dict
     Like the local runner, a gate rejects partitions, not runs: the good ones go on to publish, and the
     rejections step fails the run afterwards. Raises GateFailed when no partition is left to publish.
     """
-    from expectations.result import bounded
-
     env, run = env_for(graph, settings), AssetRun.load(settings, asset, run_id)
     run.validate(env)
     run.record(env.store)
@@ -210,7 +210,5 @@ def record_failure(graph: AssetGraph, settings: Settings, asset: str, run_id: st
 
 def freshness_problems(graph: AssetGraph, settings: Settings, asset: str | None = None) -> list[str]:
     """Freshness objective violations (same rule as `shelfwise status`): one asset's, or every asset's."""
-    from assets.reporting import freshness_violations
-
     problems = freshness_violations(Runner(graph, settings))
     return problems if asset is None else [p for p in problems if p.startswith(f"{asset}:")]

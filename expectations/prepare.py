@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from infra.lake import lake_fs, lake_path
+from infra.lake import lake_fs, lake_path, published_days
 
 if TYPE_CHECKING:
     from spark.context import JobContext
@@ -204,12 +204,12 @@ def _active_pairs(ctx, key: str, name: str, option: dict) -> dict[str, int]:
 
 def _weekday_row_band(ctx, key: str, name: str, option: dict) -> dict[str, float | None]:
     """min/max row count: the mean of the same weekday over the trailing `weeks` weeks, +- `tolerance`."""
-    fs, root = lake_fs(ctx.settings), lake_path(ctx.settings, ctx.asset.storage.path)
+    fs, folders = lake_fs(ctx.settings), published_days(ctx.settings, ctx.asset.storage.path)
     day, counts = date.fromisoformat(key), []
     for week in range(1, option.get("weeks", 4) + 1):
-        path = f"{root}/date={(day - timedelta(days=7 * week)).isoformat()}"
-        if fs.exists(path):
-            counts.append(len(pd.read_parquet(path, filesystem=fs, columns=[])))
+        folder = folders.get((day - timedelta(days=7 * week)).isoformat())
+        if folder:
+            counts.append(len(pd.read_parquet(lake_path(ctx.settings, folder), filesystem=fs, columns=[])))
     if not counts:  # no history yet: nothing to compare with
         return {f"{name}_min": 0, f"{name}_max": None}
     mean, tolerance = float(np.mean(counts)), option.get("tolerance", 0.5)

@@ -2,9 +2,9 @@
 
 AIRFLOW_HOME is `<home>/airflow` (metadata DB `airflow.db`, the generated admin password); the pid file and
 console log live in `<home>/run/airflow/`. The Spark connection comes from an `AIRFLOW_CONN_*` variable
-(local master from the settings), the Spark pool is created with the database, and the virtualenv's bin is
-first on PATH, so `airflow` sub-processes and `spark-submit` resolve to this project's versions. Importing
-this module does not import Airflow.
+(local master from the settings), as does the ClickHouse one when a server is configured; the Spark pool
+is created with the database, and the virtualenv's bin is first on PATH, so `airflow` sub-processes and
+`spark-submit` resolve to this project's versions. Importing this module does not import Airflow.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from infra.airflow_wiring import pool_command, settings_env, spark_connection_env
+from infra.airflow_wiring import clickhouse_connection_env, pool_command, settings_env, spark_connection_env
 from infra.local_process import ServiceError
 from infra.local_service import LocalService
 from infra.settings import REPO_ROOT, Settings, get_settings
@@ -63,6 +63,7 @@ def airflow_env(
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
         **spark_connection_env(settings),
         **settings_env(settings),
+        **clickhouse_connection_env(settings),
     }
 
 

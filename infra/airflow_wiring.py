@@ -1,13 +1,16 @@
-"""What the rendered DAGs and the Airflow launcher agree on: the Spark connection and pool the materialize
-tasks use, and the settings handed to tasks. Plain names and dicts: no Airflow, no CLI imported."""
+"""What the rendered DAGs and the Airflow launcher agree on: the Spark and ClickHouse connections, the pool
+the materialize tasks use, and the settings handed to tasks. Plain names and dicts: no Airflow, no CLI."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 from infra.settings import Settings
 
 SPARK_CONN_ID = "shelfwise_spark"
+CLICKHOUSE_CONN_ID = "shelfwise_clickhouse"  # the warehouse server; without it tasks use the embedded chdb
 SPARK_POOL = "shelfwise_spark"  # bounds the asset builds submitted to Spark at once, across every DAG
 
 
@@ -15,6 +18,37 @@ def spark_connection_env(settings: Settings) -> dict[str, str]:
     """The `AIRFLOW_CONN_SHELFWISE_SPARK` variable: spark-submit against the settings' master (local[2])."""
     value = {"conn_type": "spark", "host": settings.spark_master, "extra": {"deploy-mode": "client"}}
     return {f"AIRFLOW_CONN_{SPARK_CONN_ID.upper()}": json.dumps(value)}
+
+
+def clickhouse_connection_env(settings: Settings) -> dict[str, str]:
+    """The `AIRFLOW_CONN_SHELFWISE_CLICKHOUSE` variable for a ClickHouse server (none for the embedded chdb),
+    and the server URL variables blanked, so the tasks' one way to the server is that connection."""
+    if not settings.clickhouse_url:
+        return {}
+    connection = json.dumps(clickhouse_connection(settings.clickhouse_url))
+    return {f"AIRFLOW_CONN_{CLICKHOUSE_CONN_ID.upper()}": connection,
+            "CLICKHOUSE_URL": "", "SHELFWISE_CLICKHOUSE_URL": ""}  # fmt: skip
+
+
+def clickhouse_connection(url: str) -> dict[str, Any]:
+    """A server URL (http(s)://user:password@host:port/database) as an Airflow connection's fields."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("a ClickHouse server URL is http(s)://user:password@host:port/database")
+    return {
+        "conn_type": "generic", "host": parts.hostname, "port": parts.port or 8123,
+        "login": unquote(parts.username or "default"), "password": unquote(parts.password or ""),
+        "schema": parts.path.strip("/"), "extra": {"protocol": parts.scheme},
+    }  # fmt: skip
+
+
+def clickhouse_url_of(connection: Any) -> str:
+    """The server URL an Airflow connection (host, port, login, password, schema, extra) names."""
+    extra = connection.extra_dejson or {}
+    login, password = quote(connection.login or "default", safe=""), quote(connection.password or "", safe="")
+    credentials = f"{login}:{password}"
+    address = f"{connection.host}:{connection.port or 8123}"
+    return f"{extra.get('protocol', 'http')}://{credentials}@{address}/{connection.schema or ''}"
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

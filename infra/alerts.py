@@ -13,7 +13,10 @@ import math
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import NoBrokersAvailable
 
+from infra.lake import read_published
 from infra.settings import Settings
 
 SEND_TIMEOUT_S = 30
@@ -33,13 +36,11 @@ def alert_rows(frame: pd.DataFrame, alerts) -> pd.DataFrame:
 
 def send_alerts(ctx) -> int:
     """Send the alert rows of ctx.partitions of the asset to its topic; returns how many were sent."""
-    from infra.warehouse_load import read_days
-
     alerts = ctx.asset.alerts
     if alerts is None or not ctx.settings.alerts_to_kafka:
         return 0
     days = recent(ctx.partitions, alerts.max_age_days)
-    rows = alert_rows(read_days(ctx.settings, ctx.asset.storage.path, days), alerts)
+    rows = alert_rows(read_published(ctx.settings, ctx.asset.storage.path, days), alerts)
     if rows.empty:
         return 0
     producer = _producer(ctx.settings, alerts.topic)
@@ -80,9 +81,6 @@ def _is_nan(value) -> bool:
 
 
 def _producer(settings: Settings, topic: str):
-    from kafka import KafkaProducer
-    from kafka.errors import NoBrokersAvailable
-
     try:
         return KafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap,
@@ -101,8 +99,6 @@ def _producer(settings: Settings, topic: str):
 
 def read_alerts(settings: Settings, topic: str, timeout_s: float = 20.0) -> list[tuple[str, dict]]:
     """Every (key, alert) on the topic from the beginning (for tests, checks and the demo)."""
-    from kafka import KafkaConsumer
-
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=settings.kafka_bootstrap,
@@ -118,8 +114,6 @@ def read_alerts(settings: Settings, topic: str, timeout_s: float = 20.0) -> list
 
 def messages_on(settings: Settings, topic: str) -> int:
     """How many messages the topic holds (sum of its partitions' end offsets)."""
-    from kafka import KafkaConsumer, TopicPartition
-
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]

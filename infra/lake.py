@@ -5,28 +5,28 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from typing import Any
+
+from fsspec.implementations.local import LocalFileSystem
 
 from infra.settings import Settings
 
 PARTITION_VERSIONS = "_partitions.json"
-# Where a build writes before its gate. The leading '_' hides it from Spark's and pyarrow's listings of the
-# asset's folder, so no reader sees a partition its gate has not passed.
-STAGING = "_staging"
+BUILDS = "_builds"  # where derived assets' builds keep their days (see write, audit, publish below)
+PUBLISHED = "_published.json"  # an asset's published index
 
 
 def lake_fs(settings: Settings) -> Any:
     """An fsspec filesystem for the lake (s3fs for s3://, the local filesystem otherwise)."""
     if settings.lake_kind == "s3":
-        import s3fs
+        import s3fs  # lazy: s3fs/botocore (~0.3 s) only for an s3:// lake
 
         return s3fs.S3FileSystem(
             key=settings.s3_access_key,
             secret=settings.s3_secret,
             client_kwargs={"endpoint_url": settings.s3_endpoint},
         )
-    from fsspec.implementations.local import LocalFileSystem
-
     return LocalFileSystem(auto_mkdir=True)
 
 
@@ -67,6 +67,11 @@ def write_partition_versions(settings: Settings, relative: str, versions: dict[s
 
 
 # --- write, audit, publish ----------------------------------------------------------------------------------
+# A derived asset's build writes its days to `<asset>/_builds/<run>/date=D/` and they stay there. The asset's
+# published index, `<asset>/_published.json` = {day: build folder}, says which build of each day readers see:
+# publishing is rewriting that one small file (a rename on a file lake, a single PUT on S3), so a reader sees
+# a day's old build or its new one, never a mix and never a gap. The leading '_' keeps builds out of every
+# listing of the asset's folder: readers find days through `published_days` only.
 
 
 def run_slug(run_id: str) -> str:
@@ -74,46 +79,127 @@ def run_slug(run_id: str) -> str:
     return re.sub(r"[^\w.\-]", "_", run_id) + "-" + hashlib.sha256(run_id.encode()).hexdigest()[:8]
 
 
-def staging_path(relative: str, run_id: str) -> str:
+def build_path(relative: str, run_id: str) -> str:
     """The lake-relative folder a run of the asset at `relative` writes its `date=` partitions to."""
-    return f"{relative}/{STAGING}/{run_slug(run_id)}"
+    return f"{relative}/{BUILDS}/{run_slug(run_id)}"
 
 
-def promote(settings: Settings, relative: str, run_id: str, keys: list[str] | tuple[str, ...]) -> list[str]:
-    """Publish the staged partitions `keys` of a run: each replaces the asset's partition of that day, then
-    the run's staging folder (holding the partitions its gate rejected, if any) is removed; the days moved.
+def published_days(settings: Settings, relative: str) -> dict[str, str]:
+    """{day: lake-relative folder holding the day readers see} for the asset at `relative`.
 
-    A partition no longer staged was moved by an earlier attempt of the same publish (a retried task) and is
-    left as it is. The swap of one day is two renames on a file lake; on S3 the old day is moved aside and the
-    new one copied in, so a reader listing that very day in between finds it missing, never half of each.
+    An asset without an index (a source, which lands in place, or a lake written before the index) has
+    its days as its `date=` folders.
     """
+    index = _read_index(settings, relative)
+    if index is None:
+        index = dict.fromkeys(_days_in_place(settings, relative), "")
+    return {day: _day_folder(relative, build, day) for day, build in sorted(index.items())}
+
+
+def read_published(settings: Settings, relative: str, days: list[str] | None = None):
+    """The published rows of the asset at `relative` as pandas with a `date` column: the `days` asked for
+    (every published day when None), each from the build its index names; days not published are skipped."""
+    import pandas as pd  # lazy: pandas/pyarrow cost ~0.4 s, and DAG parsing imports this module
+    import pyarrow.parquet as pq  # lazy: as above
+
+    fs, folders = lake_fs(settings), published_days(settings, relative)
+    wanted = [day for day in (folders if days is None else days) if day in folders]
+    frames = [
+        pq.read_table(lake_path(settings, folders[d]), filesystem=fs).to_pandas().assign(date=pd.Timestamp(d))
+        for d in wanted
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def publish_days(
+    settings: Settings, relative: str, run_id: str, keys: list[str] | tuple[str, ...]
+) -> list[str]:
+    """Make a run's built days `keys` the ones readers see (one write of the index), drop the days of the
+    build its gate rejected, and clear builds no reader has needed for `lake_retention_hours`. Returns
+    the days published. Idempotent: a retried publish writes the same index."""
     if "" in keys:
         raise ValueError(f"{relative}: only day- or week-partitioned builds are staged, not unpartitioned")
-    fs, staged = lake_fs(settings), lake_path(settings, staging_path(relative, run_id))
-    moved = []
-    for key in keys:
-        source, target = f"{staged}/date={key}", lake_path(settings, f"{relative}/date={key}")
-        if not fs.exists(source):
-            continue
-        if fs.exists(target):
-            _move_folder(settings, fs, target, f"{staged}/replaced/date={key}")
-        _move_folder(settings, fs, source, target)
-        moved.append(key)
-    discard_staged(settings, relative, run_id)
-    return moved
-
-
-def _move_folder(settings: Settings, fs: Any, source: str, target: str) -> None:
-    """One rename on a file lake; on S3, which has no folders, each object copied then deleted."""
-    if settings.lake_kind != "s3":
-        fs.mv(source, target)
-        return
-    for path in fs.find(source):
-        fs.mv(path, target + path[len(source) :])
+    fs, build = lake_fs(settings), build_path(relative, run_id)
+    built = {k for k in _days_in_place(settings, build)}
+    published = [k for k in keys if k in built]
+    index = _read_index(settings, relative)
+    if index is None:  # the first publish of a lake written in place: its days stay readable where they are
+        index = dict.fromkeys(_days_in_place(settings, relative), "")
+    index.update(dict.fromkeys(published, build.removeprefix(relative + "/")))
+    _write_index(settings, relative, index)
+    for day in built - set(published):
+        fs.rm(lake_path(settings, f"{build}/date={day}"), recursive=True)
+    collect_garbage(settings, relative, index)
+    return published
 
 
 def discard_staged(settings: Settings, relative: str, run_id: str) -> None:
-    """Remove what a run staged and did not publish (a failed or wholly rejected run)."""
-    fs, staged = lake_fs(settings), lake_path(settings, staging_path(relative, run_id))
-    if fs.exists(staged):
-        fs.rm(staged, recursive=True)
+    """Remove what a run built and did not publish (a failed or wholly rejected run)."""
+    fs, build = lake_fs(settings), lake_path(settings, build_path(relative, run_id))
+    if fs.exists(build):
+        fs.rm(build, recursive=True)
+
+
+def collect_garbage(settings: Settings, relative: str, index: dict[str, str] | None = None) -> list[str]:
+    """Remove the day folders of builds the index no longer names once they are older than the retention
+    (a reader that resolved the index before a publish may still be reading them), and with them what a
+    killed run left; the lake-relative folders removed."""
+    fs, index = lake_fs(settings), index if index is not None else (_read_index(settings, relative) or {})
+    cutoff = time.time() - settings.lake_retention_hours * 3600
+    removed = []
+    candidates = [f"{BUILDS}/{name}" for name in _names(fs, lake_path(settings, f"{relative}/{BUILDS}"))]
+    if index:  # superseded days written in place before the index
+        candidates.append("")
+    for build in candidates:
+        for day in _days_in_place(settings, f"{relative}/{build}".rstrip("/")):
+            folder = _day_folder(relative, build, day)
+            if index.get(day) != build and _modified(fs, lake_path(settings, folder)) < cutoff:
+                fs.rm(lake_path(settings, folder), recursive=True)
+                removed.append(folder)
+        folder = lake_path(settings, f"{relative}/{build}")
+        if build and not _names(fs, folder):
+            fs.rm(folder, recursive=True)
+    return removed
+
+
+def _day_folder(relative: str, build: str, day: str) -> str:
+    return f"{relative}/{build}/date={day}" if build else f"{relative}/date={day}"
+
+
+def _days_in_place(settings: Settings, relative: str) -> list[str]:
+    names = _names(lake_fs(settings), lake_path(settings, relative))
+    return sorted(n[5:] for n in names if n.startswith("date="))
+
+
+def _names(fs: Any, folder: str) -> list[str]:
+    if not fs.exists(folder):
+        return []
+    return [p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(folder, detail=False)]
+
+
+def _modified(fs: Any, folder: str) -> float:
+    """When anything in `folder` last changed (epoch seconds); S3 has no folders, only objects."""
+    stamps = [0.0]
+    for info in fs.find(folder, detail=True).values():
+        stamp = info.get("mtime") or info.get("LastModified")
+        stamps.append(stamp.timestamp() if hasattr(stamp, "timestamp") else float(stamp or 0))
+    return max(stamps)
+
+
+def _read_index(settings: Settings, relative: str) -> dict[str, str] | None:
+    try:
+        with lake_fs(settings).open(f"{lake_path(settings, relative)}/{PUBLISHED}", "r") as handle:
+            return json.load(handle)["days"]
+    except FileNotFoundError:
+        return None
+
+
+def _write_index(settings: Settings, relative: str, index: dict[str, str]) -> None:
+    """Replace the index in one step: a rename on a file lake; on S3 one PUT, which readers see whole."""
+    fs, path = lake_fs(settings), f"{lake_path(settings, relative)}/{PUBLISHED}"
+    body = json.dumps({"days": dict(sorted(index.items()))}, indent=0).encode()
+    if settings.lake_kind == "s3":
+        fs.pipe_file(path, body)
+        return
+    fs.pipe_file(path + ".tmp", body)
+    fs.mv(path + ".tmp", path)

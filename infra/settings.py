@@ -67,6 +67,10 @@ class Settings(BaseSettings):
         0.05, description="Share of a Kafka ingest batch that may be quarantined before the run fails."
     )
     ingest_retention_days: int = Field(400, description="Events older than this many days are quarantined.")
+    lake_retention_hours: float = Field(
+        24.0, ge=0, description="How long a build the published index no longer names is kept for readers "
+        "that resolved the index before the publish (also how long a killed run's leftovers stay).",
+    )
 
     airflow_port: int = 8080
     service_start_timeout_s: float = 90.0

@@ -17,24 +17,15 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from infra.lake import lake_fs, lake_path
+from infra.lake import lake_fs, lake_path, read_published
 from infra.settings import Settings
 from infra.warehouse import Warehouse
 from infra.warehouse_aggregates import months_of, stage_aggregates
 from infra.warehouse_swap import TableSwap, atomic_load, render  # noqa: F401 - render: callers import it here
+from spark.calendar import holiday_name
 
 DATE_RANGE = (date(2010, 1, 1), date(2035, 12, 31))  # dim_date covers every day the simulator and M5 use
 KEYS = {"store_id": "store_key", "sku": "product_key"}
-
-
-def read_days(settings: Settings, relative: str, days: list[str]) -> pd.DataFrame:
-    """The rows of an asset's `date=` partitions, with a `date` column (missing days are skipped)."""
-    fs, frames = lake_fs(settings), []
-    for day in days:
-        path = f"{lake_path(settings, relative)}/date={day}"
-        if fs.exists(path):
-            frames.append(pq.read_table(path, filesystem=fs).to_pandas().assign(date=pd.Timestamp(day)))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def read_reference(settings: Settings, name: str) -> pd.DataFrame:
@@ -214,7 +205,7 @@ def load_asset(ctx) -> dict[str, int]:
     target, days = ctx.asset.warehouse, [d for d in ctx.partitions if d]
     module, _, name = target.rows.partition(":")
     shape = getattr(importlib.import_module(module), name)
-    frame = shape(ctx.settings, read_days(ctx.settings, ctx.asset.storage.path, days))
+    frame = shape(ctx.settings, read_published(ctx.settings, ctx.asset.storage.path, days))
     dimensions = dimension_frames(ctx.settings) if target.dimensions else {}
     with _load(ctx.settings) as swap:
         for table, rows in dimensions.items():
@@ -270,8 +261,6 @@ def dimension_frames(settings: Settings) -> dict[str, pd.DataFrame]:
 
 def calendar_frame(first: date, last: date) -> pd.DataFrame:
     """One row per day with weekend and holiday attributes."""
-    from spark.calendar import holiday_name
-
     days = pd.date_range(first, last, freq="D")
     names = [holiday_name(d.date()) for d in days]
     return pd.DataFrame(

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from infra.lake import spark_url, staging_path
+from infra.lake import build_path, spark_url
 from infra.settings import Settings
+from spark.session import get_spark
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -63,25 +64,24 @@ class JobContext:
 
     @cached_property
     def spark(self) -> SparkSession:
-        from spark.session import get_spark
-
         return get_spark(self.settings)
 
     @property
     def output(self) -> str:
         """The lake-relative folder this build writes its partitions to. A derived asset writes to its run's
-        staging folder, which no reader lists; publish moves the partitions its gate passed into place
+        build folder, which readers reach only once publish names its days in the asset's published index
         (write, audit, publish). A source lands what arrived in place; its gate holds consumers out."""
         if not (self.asset.staged and self.staged):
             return self.asset.storage.path
-        return staging_path(self.asset.storage.path, self.run_id)
+        return build_path(self.asset.storage.path, self.run_id)
 
     def output_path(self) -> str:
         """`output` as Spark names it."""
         return spark_url(self.settings, self.output)
 
     def path(self, asset_name: str | None = None) -> str:
-        """Spark-readable location of an asset's published partitions (this one's by default)."""
+        """Spark-readable folder of an asset (this one's by default). Its days are read through the asset's
+        published index (spark/jobs/lake_io.py), never by listing this folder."""
         return spark_url(self.settings, self.location(asset_name or self.asset.name))
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from infra.lake import lake_fs, lake_path, spark_url
+from infra.lake import published_days, spark_url
 from spark.context import JobContext
 from spark.contracts import CONTRACTS, check
 from spark.schemas import DIM_PRODUCTS, DIM_STORES, DIM_SUPPLIERS, spark_schema
@@ -16,27 +16,26 @@ DIMENSIONS = {"stores": DIM_STORES, "products": DIM_PRODUCTS, "suppliers": DIM_S
 
 
 def stored_days(ctx: JobContext, asset: str) -> list[str]:
-    """The `date=` partitions an asset holds in the lake (sorted day keys)."""
-    fs, root = lake_fs(ctx.settings), lake_path(ctx.settings, ctx.location(asset))
-    if not fs.exists(root):
-        return []
-    names = (p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(root, detail=False))
-    return sorted(n[5:] for n in names if n.startswith("date="))
+    """The days an asset has published (sorted day keys), from its published index."""
+    return sorted(published_days(ctx.settings, ctx.location(asset)))
 
 
 def read_days(
     ctx: JobContext, asset: str, first: str | None, last: str, columns: list[tuple[str, str]]
 ) -> DataFrame:
-    """An asset's rows for days first..last (None: from the beginning) with a `date` column.
+    """An asset's published rows for days first..last (None: from the beginning) with a `date` column.
 
-    Missing days are simply absent; with no day at all the frame is empty but typed by `columns`.
+    Each day is read from the build the asset's published index names for it. Missing days are simply
+    absent; with no day at all the frame is empty but typed by `columns`.
     """
-    days = [d for d in stored_days(ctx, asset) if (first is None or d >= first) and d <= last]
+    folders = published_days(ctx.settings, ctx.location(asset))
+    days = [d for d in folders if (first is None or d >= first) and d <= last]
     if not days:
         return ctx.spark.createDataFrame([], spark_schema([*columns, ("date", "date")]))
-    root = ctx.path(asset)
-    frame = ctx.spark.read.option("basePath", root).parquet(*[f"{root}/date={d}" for d in days])
-    return frame.withColumn("date", F.to_date("date"))
+    # Day folders of several builds have no common base to discover `date=` from: take it from each file.
+    frame = ctx.spark.read.parquet(*[spark_url(ctx.settings, folders[d]) for d in days])
+    day = F.regexp_extract(F.col("_metadata.file_path"), r"/date=(\d{4}-\d{2}-\d{2})/", 1)
+    return frame.withColumn("date", F.to_date(day))
 
 
 def read_dimension(ctx: JobContext, name: str) -> DataFrame:

@@ -25,7 +25,7 @@ from assets.graph import build_graph
 from assets.model import AssetSpec, Lake, all_up_to, latest_before, previous_day, window
 from assets.runner import Runner
 from infra.airflow_local import airflow_env
-from infra.lake import lake_path, read_partition_versions, write_partition_versions
+from infra.lake import lake_path, published_days, read_partition_versions, write_partition_versions
 from infra.settings import REPO_ROOT, Settings
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobResult
@@ -47,86 +47,93 @@ def pos_ingest(ctx) -> JobResult:
         version = f"{stat.st_size}-{stat.st_mtime_ns}"
         day = path.stem
         if versions.get(day) != version:
-            _write(root, "raw_sales", day, pd.read_csv(path))
+            _write(ctx, day, pd.read_csv(path))
             versions[day] = version
     write_partition_versions(ctx.settings, "raw_sales", versions)
     return JobResult(len(versions), partition_versions=versions)
 
 
 def units_sold(ctx) -> JobResult:
-    root, rows = Path(lake_path(ctx.settings)), {}
+    rows = {}
     for day in ctx.partitions:
-        sales = _read(root, "raw_sales", day)
-        rows[day] = _write(
-            root, "units_sold", day, sales.groupby(["store", "sku"], as_index=False)["qty"].sum()
-        )
+        sales = _read(ctx, "raw_sales", day)
+        rows[day] = _write(ctx, day, sales.groupby(["store", "sku"], as_index=False)["qty"].sum())
     return JobResult(sum(rows.values()), rows_by_partition=rows)
 
 
 def rolling_demand(ctx) -> JobResult:
-    root, rows = Path(lake_path(ctx.settings)), {}
+    rows, have = {}, _days(ctx, "units_sold")
     for day in ctx.partitions:
         d = date.fromisoformat(day)
         days = [(d - timedelta(days=i)).isoformat() for i in range(7)]
-        frames = [_read(root, "units_sold", k) for k in days if (root / "units_sold" / f"date={k}").exists()]
+        frames = [_read(ctx, "units_sold", k) for k in days if k in have]
         mean = pd.concat(frames).groupby(["store", "sku"], as_index=False)["qty"].mean()
-        rows[day] = _write(root, "rolling_demand", day, mean)
+        rows[day] = _write(ctx, day, mean)
     return JobResult(sum(rows.values()), rows_by_partition=rows)
 
 
 def stock_ledger(ctx) -> JobResult:
     """Closing on_hand = yesterday's closing + 50 delivered - sold (today reads yesterday's partition)."""
-    root, rows = Path(lake_path(ctx.settings)), {}
+    rows, published = {}, _days(ctx, "stock_ledger")
     for day in ctx.partitions:
-        sold = _read(root, "units_sold", day)
+        sold = _read(ctx, "units_sold", day)
         before = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
-        if (root / "stock_ledger" / f"date={before}").exists():
-            opening = _read(root, "stock_ledger", before)[["store", "sku", "on_hand"]]
+        if before in rows:  # built by this run: still in its build folder
+            opening = pd.read_parquet(Path(lake_path(ctx.settings, ctx.output)) / f"date={before}")
+        elif before in published:
+            opening = _read(ctx, "stock_ledger", before)
+        if before in rows or before in published:
+            opening = opening[["store", "sku", "on_hand"]]
             sold = sold.merge(opening, on=["store", "sku"], how="left").fillna({"on_hand": 0})
         else:
             sold["on_hand"] = 0
         sold["on_hand"] = sold["on_hand"] + 50 - sold["qty"]
-        rows[day] = _write(root, "stock_ledger", day, sold[["store", "sku", "on_hand"]])
+        rows[day] = _write(ctx, day, sold[["store", "sku", "on_hand"]])
     return JobResult(sum(rows.values()), rows_by_partition=rows)
 
 
 def demand_model(ctx) -> JobResult:
     """Weekly: per-series mean of the week's rolling demand (a stand-in for the MLlib model)."""
-    root, rows = Path(lake_path(ctx.settings)), {}
+    rows, have = {}, _days(ctx, "rolling_demand")
     for monday in ctx.partitions:
         d = date.fromisoformat(monday)
         keys = [(d + timedelta(days=i)).isoformat() for i in range(7)]  # the first week may start early
-        week = [
-            _read(root, "rolling_demand", k) for k in keys if (root / "rolling_demand" / f"date={k}").exists()
-        ]
+        week = [_read(ctx, "rolling_demand", k) for k in keys if k in have]
         model = pd.concat(week).groupby(["store", "sku"], as_index=False)["qty"].mean()
-        rows[monday] = _write(root, "demand_model", monday, model)
+        rows[monday] = _write(ctx, monday, model)
     return JobResult(sum(rows.values()), rows_by_partition=rows)
 
 
 def reorder_predictions(ctx) -> JobResult:
-    root, rows = Path(lake_path(ctx.settings)), {}
-    models = sorted(p.name[5:] for p in (root / "demand_model").glob("date=*"))
+    rows = {}
+    models = sorted(_days(ctx, "demand_model"))
     for day in ctx.partitions:
-        stock = _read(root, "stock_ledger", day)
+        stock = _read(ctx, "stock_ledger", day)
         usable = [m for m in models if (date.fromisoformat(m) + timedelta(days=6)).isoformat() < day]
         model = (
-            _read(root, "demand_model", usable[-1])
+            _read(ctx, "demand_model", usable[-1])
             if usable
             else stock.assign(qty=0.0)[["store", "sku", "qty"]]
         )
         plan = stock.merge(model, on=["store", "sku"], how="left").fillna({"qty": 0.0})
         plan["order_qty"] = (plan["qty"] * 7 - plan["on_hand"]).clip(lower=0).round()
-        rows[day] = _write(root, "reorder_predictions", day, plan)
+        rows[day] = _write(ctx, day, plan)
     return JobResult(sum(rows.values()), rows_by_partition=rows)
 
 
-def _read(root: Path, asset: str, day: str) -> pd.DataFrame:
-    return pd.read_parquet(root / asset / f"date={day}" / "part-0.parquet")
+def _read(ctx, asset: str, day: str) -> pd.DataFrame:
+    """A published day of `asset`, found through its published index as every reader does."""
+    folder = published_days(ctx.settings, asset)[day]
+    return pd.read_parquet(Path(lake_path(ctx.settings, folder)) / "part-0.parquet")
 
 
-def _write(root: Path, asset: str, day: str, frame: pd.DataFrame) -> int:
-    out = root / asset / f"date={day}"
+def _days(ctx, asset: str) -> set[str]:
+    return set(published_days(ctx.settings, asset))
+
+
+def _write(ctx, day: str, frame: pd.DataFrame) -> int:
+    """A day of the asset being built, into its build folder (a source's lands in place)."""
+    out = Path(lake_path(ctx.settings, ctx.output)) / f"date={day}"
     out.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(out / "part-0.parquet", index=False)
     return len(frame)

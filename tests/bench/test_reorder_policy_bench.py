@@ -33,15 +33,12 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from assets.definitions import load_graph
 from assets.run import run_job
-from infra.lake import lake_path
 from infra.simulator.chain import build_chain, write_reference
 from infra.simulator.engine import PURCHASE_ORDERS, ChainSimulator
 from infra.simulator.events import concat, encode_day
@@ -49,6 +46,7 @@ from infra.simulator.lake_events import write_raw_events
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobContext
 from tests.bench.reorder_replay import NaiveBaseStock, Tally
+from tests.lake_reads import read_day
 
 pytestmark = [pytest.mark.bench, pytest.mark.spark, pytest.mark.timeout(1800)]  # ~11 min when quiet
 STORES, SKUS, SEED = 3, 24, 17
@@ -155,7 +153,7 @@ def _policy_day(settings, sim: ChainSimulator, d: int, tally: Tally, sources: li
         started = time.perf_counter()
         build(settings, asset, day)
         JOB_SECONDS[asset] = JOB_SECONDS.get(asset, 0.0) + time.perf_counter() - started
-    decided = pd.read_parquet(Path(lake_path(settings, "marts/reorder_predictions")) / f"date={day[0]}")
+    decided = read_day(settings, "marts/reorder_predictions", day[0])
     sources.append(decided["forecast_source"].iloc[0])
     ordering = decided[decided["recommended_order_qty"] > 0]
     store = ordering["store_id"].map({s: i for i, s in enumerate(store_ids)}).to_numpy()

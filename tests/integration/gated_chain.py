@@ -19,6 +19,7 @@ from assets.model import AssetSpec, Gate, Lake, window
 from infra.lake import lake_path, write_partition_versions
 from infra.settings import Settings
 from spark.context import JobResult
+from tests.lake_reads import has_day, read_day
 
 DAYS = ["2026-03-09", "2026-03-10", "2026-03-11"]
 STORES, SKUS = ["S1", "S2"], ["A", "B", "C"]
@@ -76,12 +77,15 @@ def build_ledger(ctx) -> JobResult:
 
 
 def build_features(ctx) -> JobResult:
-    root = Path(lake_path(ctx.settings)) / "curated"
+    ledger = ctx.location("inventory_snapshot")
     for day in ctx.partitions:
-        today = pd.read_parquet(root / "inventory_snapshot" / f"date={day}")
-        before = root / "inventory_snapshot" / f"date={(pd.Timestamp(day) - pd.Timedelta(days=1)).date()}"
-        lag = pd.read_parquet(before)[["store_id", "sku", "sold"]].rename(columns={"sold": "lag_1"}) \
-            if before.exists() else today[["store_id", "sku"]].assign(lag_1=float("nan"))
+        today = read_day(ctx.settings, ledger, day)
+        before = str((pd.Timestamp(day) - pd.Timedelta(days=1)).date())
+        if has_day(ctx.settings, ledger, before):
+            lag = read_day(ctx.settings, ledger, before)[["store_id", "sku", "sold"]]
+        else:
+            lag = today[["store_id", "sku"]].assign(sold=float("nan"))
+        lag = lag.rename(columns={"sold": "lag_1"})
         features = today[["store_id", "sku", "sold"]].rename(columns={"sold": "units_sold"})
         features = features.merge(lag, "left")
         features = features.assign(stock_out=False, price=2.5, day_of_week=pd.Timestamp(day).dayofweek + 1)

@@ -15,12 +15,16 @@ import pandas as pd
 
 from infra.lake import lake_path
 from infra.warehouse import SQL_DIR, Warehouse, read_sql
+from tests import lake_reads
 
 KPIS = sorted(p.stem.removeprefix("select_kpi_") for p in (SQL_DIR / "queries").glob("select_kpi_*.sql"))
 
 
 def parquet(settings, relative: str) -> pd.DataFrame:
-    frame = pd.read_parquet(Path(lake_path(settings, relative)))
+    """A day-partitioned asset's published days, or an unpartitioned folder (a reference dimension) whole."""
+    if relative.startswith("reference/"):
+        return pd.read_parquet(Path(lake_path(settings, relative)))
+    frame = lake_reads.read_asset(settings, relative)
     if "date" in frame:
         frame["date"] = pd.to_datetime(frame["date"].astype(str))
     return frame

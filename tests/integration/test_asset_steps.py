@@ -6,7 +6,6 @@ raw -> totals, raw -> lines, (totals, lines) -> basket: one change to raw must b
 import contextlib
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from assets import steps
@@ -17,6 +16,7 @@ from assets.run import AssetRun, RunStateError
 from infra.lake import lake_path
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobResult
+from tests.lake_reads import read_day
 
 from . import till_chain
 from .till_chain import till_export
@@ -26,10 +26,10 @@ DAYS = ["2026-03-01", "2026-03-02"]
 
 def per_day(column: str, how: str):
     def job(ctx) -> JobResult:
-        root, rows = Path(lake_path(ctx.settings)), {}
+        rows = {}
         for day in ctx.partitions:
-            frame = pd.read_parquet(root / "raw" / f"date={day}")
-            out = root / ctx.asset.name / f"date={day}"
+            frame = read_day(ctx.settings, "raw", day)
+            out = Path(lake_path(ctx.settings, ctx.output)) / f"date={day}"
             out.mkdir(parents=True, exist_ok=True)
             frame.groupby("store", as_index=False)[column].agg(how).to_parquet(out / "p.parquet", index=False)
             rows[day] = frame["store"].nunique()
@@ -39,12 +39,10 @@ def per_day(column: str, how: str):
 
 
 def basket(ctx) -> JobResult:
-    root = Path(lake_path(ctx.settings))
     rows = {}
     for day in ctx.partitions:
-        units = pd.read_parquet(root / "totals" / f"date={day}")
-        lines = pd.read_parquet(root / "lines" / f"date={day}")
-        out = root / "basket" / f"date={day}"
+        units, lines = read_day(ctx.settings, "totals", day), read_day(ctx.settings, "lines", day)
+        out = Path(lake_path(ctx.settings, ctx.output)) / f"date={day}"
         out.mkdir(parents=True, exist_ok=True)
         units.merge(lines, on="store", suffixes=("_units", "_lines")).to_parquet(
             out / "p.parquet", index=False

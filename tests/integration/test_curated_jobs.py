@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from assets.definitions import load_graph
-from infra.lake import lake_path
 from spark.context import JobContext
+from tests import lake_reads
 
 from ..unit.spark.ledger_reference import reference_ledger
 from . import chain
@@ -31,7 +30,7 @@ def build(settings, asset: str, days: list[str]):
 
 
 def read_asset(settings, relative: str) -> pd.DataFrame:
-    frame = pd.read_parquet(Path(lake_path(settings, relative)))
+    frame = lake_reads.read_asset(settings, relative)
     frame["date"] = frame["date"].astype(str)
     return frame.sort_values(["store_id", "sku", "date"]).reset_index(drop=True)
 

@@ -14,16 +14,15 @@ import sys
 import uuid
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from assets import steps
 from assets.records import MaterializationStore
 from assets.run import AssetRun, RunStateError
-from infra.lake import lake_fs, lake_path
 from infra.settings import REPO_ROOT
 from infra.warehouse import Warehouse, migrate
 from tests.conftest import on_minio
+from tests.lake_reads import read_day
 
 from . import till_chain
 
@@ -101,7 +100,7 @@ def test_each_step_on_its_own_host_builds_the_chain(lake_only, tmp_path):
     latest = MaterializationStore(Warehouse(settings)).latest_successes()
     assert {(a, d) for a in ("raw", "totals", "rolling") for d in DAYS} <= set(latest)
     assert all(latest[("rolling", d)].row_count == 2 for d in DAYS)
-    rolling = pd.read_parquet(lake_path(settings, f"rolling/date={DAYS[-1]}"), filesystem=lake_fs(settings))
+    rolling = read_day(settings, "rolling", DAYS[-1])
     assert sorted(rolling["qty"]) == [2.0, 2.0]  # each store sold 1, 2, 3 over the three days
     assert not (tmp_path / "driver-home" / "lake").exists()
 

@@ -8,17 +8,16 @@ where two products are always bought together.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from assets.definitions import load_graph
 from expectations.gate import validate
-from infra.lake import lake_path
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobContext
 from tests.conftest import isolated_settings
+from tests.lake_reads import read_asset
 
 from . import chain
 
@@ -132,7 +131,7 @@ def load(settings, asset: str, partitions: list[str]) -> pd.DataFrame:
 
 
 def read(settings, asset: str) -> pd.DataFrame:
-    frame = pd.read_parquet(Path(lake_path(settings, GRAPH[asset].storage.path)))
+    frame = read_asset(settings, GRAPH[asset].storage.path)
     frame["date"] = frame["date"].astype(str)
     return frame
 

@@ -12,16 +12,15 @@ and blocks the day's gate, naming the column and the reason.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from assets.definitions import load_graph
 from assets.run import run_job
-from infra.lake import lake_path
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobContext
+from tests.lake_reads import read_day
 
 from . import chain
 
@@ -70,8 +69,8 @@ class Chain:
             build(self.settings, asset, days)
         for asset in ("open_orders", "reorder_predictions"):
             build(self.settings, asset, [_day(d)])
-        folder = Path(lake_path(self.settings, "marts/reorder_predictions")) / f"date={_day(d)}"
-        return pd.read_parquet(folder).set_index(["store_id", "sku"]).loc[(STORE, SKU)]
+        decided = read_day(self.settings, "marts/reorder_predictions", _day(d))
+        return decided.set_index(["store_id", "sku"]).loc[(STORE, SKU)]
 
 
 def build(settings, asset: str, days: list[str]):

@@ -21,6 +21,7 @@ from infra.lake import lake_fs, lake_path
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobResult
 from tests.conftest import on_minio
+from tests.lake_reads import read_asset
 
 from . import chain
 
@@ -88,7 +89,7 @@ def builds_loads_and_rests(settings) -> None:
     first, second = (document(f"{v}/metadata.json")["tuning"] for v in ("v1", "v2"))
     assert "reused" not in first and second == {**first, "reused": True}, "one grid search per run"
 
-    reorders = pd.read_parquet(lake_path(settings, "marts/reorder_predictions"), filesystem=fs)
+    reorders = read_asset(settings, "marts/reorder_predictions")
     assert set(reorders.forecast_source) == {"baseline_ma28", "model"}, (
         "before the first champion: the baseline"
     )

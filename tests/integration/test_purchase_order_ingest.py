@@ -7,18 +7,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from assets.definitions import load_graph
 from assets.run import run_job
 from infra.kafka_local import ensure_topics
-from infra.lake import lake_fs, lake_path
+from infra.lake import lake_fs
 from infra.settings import Settings
 from infra.simulator.cli import run_scenario
 from spark.context import JobContext
 from spark.jobs.ingest import ingest_purchase_orders, ingest_receipts
 from spark.jobs.ingest_state import latest_offsets, write_checkpoint
+from tests.lake_reads import read_day
 
 pytestmark = [pytest.mark.services, pytest.mark.spark]
 START = datetime.now(UTC).date() - timedelta(days=30)
@@ -45,8 +45,7 @@ def test_ingested_orders_minus_receipts_equal_what_the_simulator_still_has_on_or
     run_job(_context(settings, "open_orders", (last,)))
 
     lake_fs(settings).invalidate_cache()
-    path = f"{lake_path(settings, 'curated/open_orders')}/date={last}"
-    book = pd.read_parquet(path, filesystem=lake_fs(settings)).set_index(["store_id", "sku"])["on_order"]
+    book = read_day(settings, "curated/open_orders", last).set_index(["store_id", "sku"])["on_order"]
     stores, skus = run.chain.stores["store_id"], run.chain.products["sku"]
     ingested = np.array([[book.loc[(s, k)] for k in skus] for s in stores])
     assert np.array_equal(ingested, run.ledger.on_order) and run.ledger.on_order.sum() > 0

@@ -10,15 +10,13 @@ from __future__ import annotations
 import json
 import subprocess
 
-import pandas as pd
-
 from assets import parts
 from assets.airflow_render import RenderConfig, render_dags
 from assets.graph import build_graph
 from assets.model import AssetSpec, Gate, Lake
 from assets.runner import Runner
 from expectations import gate, suites
-from infra.lake import lake_fs, lake_path
+from infra.lake import lake_fs, lake_path, read_published
 from infra.settings import REPO_ROOT
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobResult
@@ -42,7 +40,7 @@ def store_units(ctx) -> JobResult:
     """The toy job: units sold per store on each day, from the ledger."""
     fs, rows = lake_fs(ctx.settings), {}
     for day in ctx.partitions:
-        ledger = pd.read_parquet(ctx.path("inventory_snapshot").removeprefix("file://") + f"/date={day}")
+        ledger = read_published(ctx.settings, ctx.location("inventory_snapshot"), [day])
         units = ledger.groupby("store_id", as_index=False)["sold"].sum().rename(columns={"sold": "units"})
         out = lake_path(ctx.settings, f"{ctx.output}/date={day}")  # staged: published once its gate passes
         fs.makedirs(out, exist_ok=True)

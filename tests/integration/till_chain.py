@@ -12,13 +12,10 @@ import pandas as pd
 
 from assets.graph import build_graph
 from assets.model import AssetSpec, Freshness, Lake, window
-from infra.lake import lake_fs, lake_path, write_partition_versions
+from infra.lake import lake_fs, lake_path, published_days, write_partition_versions
 from infra.settings import Settings
 from spark.context import JobResult
-
-
-def read_day(settings: Settings, asset: str, day: str) -> pd.DataFrame:
-    return pd.read_parquet(lake_path(settings, f"{asset}/date={day}"), filesystem=lake_fs(settings))
+from tests.lake_reads import read_day
 
 
 def write_day(settings: Settings, asset: str, day: str, frame: pd.DataFrame) -> None:
@@ -51,8 +48,7 @@ def store_totals(ctx) -> JobResult:
 
 
 def rolling_mean(ctx) -> JobResult:
-    fs, rows = lake_fs(ctx.settings), {}
-    built = sorted(p.rsplit("date=", 1)[1] for p in fs.glob(lake_path(ctx.settings, "totals/date=*")))
+    rows, built = {}, sorted(published_days(ctx.settings, "totals"))
     for day in ctx.partitions:
         frame = pd.concat(read_day(ctx.settings, "totals", d) for d in [d for d in built if d <= day][-3:])
         mean = frame.groupby("store", as_index=False)["qty"].mean()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
+from infra.airflow_local import airflow_env
 from infra.settings import Settings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -89,17 +91,58 @@ def spark_master_resolved_by_the_provider(monkeypatch, connection_env: dict[str,
 
 
 def test_compose_defines_the_spark_connection_the_dags_use_as_the_local_stack_does(monkeypatch):
-    from infra.airflow_wiring import spark_connection_env
+    from infra.airflow_wiring import clickhouse_connection_env, spark_connection_env
 
     airflow_env = COMPOSE["x-airflow"]["environment"]
     compose_connections = {k: v for k, v in airflow_env.items() if k.startswith("AIRFLOW_CONN_")}
     master = COMPOSE["x-shelfwise-env"]["SHELFWISE_SPARK_MASTER"]
     local = spark_connection_env(Settings(spark_master=master))
-    assert set(compose_connections) == set(local), "compose must define exactly the connections the DAGs use"
+    server = connections_only(clickhouse_connection_env(Settings(clickhouse_url=SERVER)))
+    local_connections = {**local, **server}
+    assert set(compose_connections) == set(local_connections), "compose must define the connections tasks use"
     assert spark_master_resolved_by_the_provider(monkeypatch, compose_connections) == master
     assert spark_master_resolved_by_the_provider(monkeypatch, local) == master
     local_default = spark_connection_env(Settings())
     assert spark_master_resolved_by_the_provider(monkeypatch, local_default) == Settings().spark_master
+
+
+SERVER = "http://shelfwise:s%40cret@clickhouse:8123/shelfwise"
+
+
+def connections_only(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_")}
+
+
+def warehouse_resolved_by_a_task(monkeypatch, connection_env: dict[str, str]) -> str | None:
+    """What the tasks' settings get as the warehouse server from these connection variables (Airflow's own
+    lookup, the environment backend)."""
+    from assets.airflow_render import warehouse_url_from_connection
+
+    for name, value in connection_env.items():
+        monkeypatch.setenv(name, value)
+    return warehouse_url_from_connection()
+
+
+def test_compose_and_the_local_stack_hand_the_tasks_the_same_clickhouse_connection(monkeypatch):
+    from infra.airflow_wiring import clickhouse_connection_env
+
+    compose_value = COMPOSE["x-airflow"]["environment"]["AIRFLOW_CONN_SHELFWISE_CLICKHOUSE"]
+    assert "CLICKHOUSE_URL" not in COMPOSE["x-shelfwise-env"], "the connection is the tasks' one way in"
+    password = re.compile(r"\$\{CLICKHOUSE_PASSWORD[^}]*\}")  # what compose substitutes from .env
+    compose = {"AIRFLOW_CONN_SHELFWISE_CLICKHOUSE": password.sub("s@cret", compose_value)}
+    assert warehouse_resolved_by_a_task(monkeypatch, compose) == SERVER
+    local = clickhouse_connection_env(Settings(clickhouse_url=SERVER))
+    assert local["CLICKHOUSE_URL"] == local["SHELFWISE_CLICKHOUSE_URL"] == "", "so no task bypasses it"
+    assert warehouse_resolved_by_a_task(monkeypatch, connections_only(local)) == SERVER
+
+
+def test_without_a_server_no_connection_is_made_and_tasks_keep_the_embedded_warehouse(monkeypatch):
+    from infra.airflow_wiring import clickhouse_connection
+
+    monkeypatch.delenv("AIRFLOW_CONN_SHELFWISE_CLICKHOUSE", raising=False)
+    assert warehouse_resolved_by_a_task(monkeypatch, connections_only(airflow_env(Settings()))) is None
+    with pytest.raises(ValueError, match="http"):
+        clickhouse_connection("clickhouse://nobody")
 
 
 def test_compose_creates_the_spark_pool_the_materialize_tasks_run_in_as_the_local_stack_does():
