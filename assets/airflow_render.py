@@ -65,7 +65,9 @@ class RenderConfig:
     start_date: datetime = datetime(2026, 1, 1, tzinfo=UTC)
     spark_conn_id: str = SPARK_CONN_ID
     bin_dir: Path = field(default_factory=lambda: Path(sys.executable).parent)  # the venv's bin
-    wait_poke_s: float = 30.0
+    # A waiting check looks again after this long. Each poke is a short task (~1 s); at 30 s a consumer lost
+    # 20-25 s per wait in the late-day benchmark (tests/bench/test_airflow_late_day_bench.py).
+    wait_poke_s: float = 10.0
     wait_timeout_s: float = 3600.0
     # Power BI reads these assets' tables: refresh its dataset once they publish (no-op without a connection).
     powerbi_refresh_after: tuple[str, ...] = ("reorder_predictions",)
