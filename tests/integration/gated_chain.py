@@ -16,10 +16,9 @@ import pandas as pd
 
 from assets.graph import build_graph
 from assets.model import AssetSpec, Gate, Lake, window
-from infra.lake import lake_path, write_partition_versions
+from infra.lake import lake_path, published_days, write_partition_versions
 from infra.settings import Settings
 from spark.context import JobResult
-from tests.lake_reads import has_day, read_day
 
 DAYS = ["2026-03-09", "2026-03-10", "2026-03-11"]
 STORES, SKUS = ["S1", "S2"], ["A", "B", "C"]
@@ -77,12 +76,13 @@ def build_ledger(ctx) -> JobResult:
 
 
 def build_features(ctx) -> JobResult:
-    ledger = ctx.location("inventory_snapshot")
+    # The ledger's published days (loaded by path in spark-submit's process, this uses product code only).
+    ledger = published_days(ctx.settings, ctx.location("inventory_snapshot"))
     for day in ctx.partitions:
-        today = read_day(ctx.settings, ledger, day)
+        today = pd.read_parquet(lake_path(ctx.settings, ledger[day]))
         before = str((pd.Timestamp(day) - pd.Timedelta(days=1)).date())
-        if has_day(ctx.settings, ledger, before):
-            lag = read_day(ctx.settings, ledger, before)[["store_id", "sku", "sold"]]
+        if before in ledger:
+            lag = pd.read_parquet(lake_path(ctx.settings, ledger[before]))[["store_id", "sku", "sold"]]
         else:
             lag = today[["store_id", "sku"]].assign(sold=float("nan"))
         lag = lag.rename(columns={"sold": "lag_1"})

@@ -15,7 +15,13 @@ from assets.model import AssetSpec, Freshness, Lake, window
 from infra.lake import lake_fs, lake_path, published_days, write_partition_versions
 from infra.settings import Settings
 from spark.context import JobResult
-from tests.lake_reads import read_day
+
+
+def read_day(settings: Settings, asset: str, day: str) -> pd.DataFrame:
+    """A published day, found through the asset's published index. This module is loaded by path in Airflow's
+    and spark-submit's processes, where `tests` is not importable: it uses the product's functions only."""
+    folder = published_days(settings, asset)[day]
+    return pd.read_parquet(lake_path(settings, folder), filesystem=lake_fs(settings))
 
 
 def write_day(settings: Settings, asset: str, day: str, frame: pd.DataFrame) -> None:
