@@ -47,8 +47,10 @@ class JobContext:
     @classmethod
     def in_place(cls, graph: AssetGraph, asset: AssetSpec | str, partitions: tuple[str, ...],
                  settings: Settings, run_id: str) -> JobContext:  # fmt: skip
-        """A job run by itself, outside any run (a test of what it computes, a benchmark): what it writes
-        lands where readers read, and its gate reads it there. Runs never build this way."""
+        """A job run by itself, outside any run (a test of what it computes, a benchmark): it writes its days
+        as plain `date=` folders of the asset, which readers see while no run has published the asset (an
+        asset with a published index is read through it only), and its gate reads them there. Runs never
+        build this way."""
         ctx = cls.of(graph, asset, partitions, settings, run_id)
         ctx.staged = False
         return ctx

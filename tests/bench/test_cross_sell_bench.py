@@ -228,7 +228,7 @@ def simulated_lake(settings, days: int = SLOW_MOVER_DAYS, seed: int = 7, stores:
     """The demo-sized chain's events for `days`, written as the raw assets (as the ingest would); day keys."""
     from infra.simulator.chain import write_reference
     from infra.simulator.scenario import Scenario, generate
-    from spark.schemas import TOPICS
+    from spark.schemas import RAW_SCHEMAS, TOPICS
     from tests.integration.chain import write_raw
 
     scenario = Scenario(stores=stores, skus=skus, days=days, seed=seed, start=date(2026, 1, 5))
@@ -246,7 +246,9 @@ def simulated_lake(settings, days: int = SLOW_MOVER_DAYS, seed: int = 7, stores:
             )
     for asset, parts in frames.items():
         raw = pd.concat(parts, ignore_index=True)
-        raw["ts"] = pd.to_datetime(raw["ts"], utc=True).dt.tz_localize(None)
+        for column, kind in RAW_SCHEMAS[asset]:  # the lake holds UTC timestamps without a zone
+            if kind == "timestamp":
+                raw[column] = pd.to_datetime(raw[column], utc=True).dt.tz_localize(None)
         write_raw(settings, asset, raw)
     return keys
 
