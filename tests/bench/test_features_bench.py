@@ -176,6 +176,7 @@ def m5_chain(data: Path, days: int | None = None):
     return replay.chain, day_events, replay.n_days - 1
 
 
+@pytest.mark.timeout(3600)  # a 730-day full build with its gates: past the suite's 15-minute limit
 def test_features_on_the_simulated_chain(settings, results_writer, monkeypatch):
     chain, day_events = simulated_chain(**CHAIN)
     figures = run_chain(settings, chain, day_events, CHAIN["days"], monkeypatch)
@@ -184,6 +185,7 @@ def test_features_on_the_simulated_chain(settings, results_writer, monkeypatch):
     assert figures["dashboard_query_p95_ms"] <= 100
 
 
+@pytest.mark.timeout(3600)  # 1,912 days: the full build alone took 9 minutes, its raw gates 4 more
 def test_features_on_the_m5_replay(settings, shared_data, results_writer, monkeypatch):
     chain, day_events, n_days = m5_chain(shared_data)
     figures = run_chain(settings, chain, day_events, n_days, monkeypatch)
