@@ -90,9 +90,7 @@ def published_days(settings: Settings, relative: str) -> dict[str, str]:
     An asset without an index (a source, which lands in place, or a lake written before the index) has
     its days as its `date=` folders.
     """
-    index = _read_index(settings, relative)
-    if index is None:
-        index = dict.fromkeys(_days_in_place(settings, relative), "")
+    index = _index(settings, relative)
     return {day: _day_folder(relative, build, day) for day, build in sorted(index.items())}
 
 
@@ -120,11 +118,9 @@ def publish_days(
     if "" in keys:
         raise ValueError(f"{relative}: only day- or week-partitioned builds are staged, not unpartitioned")
     fs, build = lake_fs(settings), build_path(relative, run_id)
-    built = {k for k in _days_in_place(settings, build)}
+    built = set(_days_in_place(settings, build))
     published = [k for k in keys if k in built]
-    index = _read_index(settings, relative)
-    if index is None:  # the first publish of a lake written in place: its days stay readable where they are
-        index = dict.fromkeys(_days_in_place(settings, relative), "")
+    index = _index(settings, relative)  # a first publish keeps days written in place readable where they are
     index.update(dict.fromkeys(published, build.removeprefix(relative + "/")))
     _write_index(settings, relative, index)
     for day in built - set(published):
@@ -160,6 +156,13 @@ def collect_garbage(settings: Settings, relative: str, index: dict[str, str] | N
         if build and not _names(fs, folder):
             fs.rm(folder, recursive=True)
     return removed
+
+
+def _index(settings: Settings, relative: str) -> dict[str, str]:
+    """{day: build folder ('' for a day in place)}: the published index, or, for an asset without one,
+    its `date=` folders."""
+    index = _read_index(settings, relative)
+    return dict.fromkeys(_days_in_place(settings, relative), "") if index is None else index
 
 
 def _day_folder(relative: str, build: str, day: str) -> str:
