@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,6 +25,8 @@ if TYPE_CHECKING:
     from spark.context import JobContext
 
 UNPARTITIONED = ""
+PARTITION = "_partition"  # the column naming each row's partition when partitions are validated together
+_REFERENCES: ContextVar[dict[str, pd.DataFrame] | None] = ContextVar("gate_references", default=None)
 
 
 @dataclass
@@ -34,14 +39,21 @@ class Partition:
 
 
 def prepare(ctx: JobContext, config: dict, key: str) -> Partition:
-    """Read partition `key` of ctx.asset as the suite's `source` says; add `derive` columns and `params`."""
+    """Read partition `key` of ctx.asset as the suite's `source` says, with its `params`."""
     frame = _read_source(ctx, config.get("source", {"kind": "lake_partition"}), key)
-    for step in config.get("derive", []):
-        frame[step["as"]] = DERIVATIONS[_kind(step, DERIVATIONS)](ctx, frame, key, step)
     params: dict[str, Any] = {}
     for name, option in config.get("params", {}).items():
         params.update(PARAMS[option["kind"]](ctx, key, name, option))
     return Partition(key, frame, params)
+
+
+def stack_frame(ctx: JobContext, config: dict, partitions: list[Partition]) -> pd.DataFrame:
+    """The partitions' rows in one frame (a fresh 0..n-1 index), each labelled with its partition in
+    PARTITION, plus the suite's `derive` columns, computed once over them all."""
+    frame = pd.concat([p.frame.assign(**{PARTITION: p.key}) for p in partitions], ignore_index=True)
+    for step in config.get("derive", []):
+        frame[step["as"]] = DERIVATIONS[_kind(step, DERIVATIONS)](ctx, frame, step)
+    return frame
 
 
 def resolve(value: Any, params: dict[str, Any]) -> Any:
@@ -70,11 +82,27 @@ def read_lake_partition(ctx: JobContext, relative: str, key: str) -> pd.DataFram
     return frame
 
 
+@contextmanager
+def references_read_once() -> Iterator[None]:
+    """Within the block each reference dimension is read once (a gate prepares hundreds of partitions)."""
+    token = _REFERENCES.set({})
+    try:
+        yield
+    finally:
+        _REFERENCES.reset(token)
+
+
 def read_reference(ctx: JobContext, name: str) -> pd.DataFrame:
     """A reference dimension (lake `reference/<name>`); only active rows when it has an `active` flag."""
+    read = _REFERENCES.get()
+    if read is not None and name in read:
+        return read[name]
     fs = lake_fs(ctx.settings)
     frame = pd.read_parquet(lake_path(ctx.settings, f"reference/{name}"), filesystem=fs)
-    return frame[frame["active"].astype(bool)] if "active" in frame.columns else frame
+    frame = frame[frame["active"].astype(bool)] if "active" in frame.columns else frame
+    if read is not None:
+        read[name] = frame
+    return frame
 
 
 def _read_source(ctx: JobContext, source: dict, key: str) -> pd.DataFrame:
@@ -134,25 +162,25 @@ def _kind(step: dict, registry: dict) -> str:
     return kinds[0]
 
 
-def _eval(ctx, frame: pd.DataFrame, key: str, step: dict) -> pd.Series:
+def _eval(ctx, frame: pd.DataFrame, step: dict) -> pd.Series:
     """A pandas expression over the row's columns, e.g. the ledger gap."""
     return frame.eval(step["eval"])
 
 
-def _hours_into_day(ctx, frame: pd.DataFrame, key: str, step: dict) -> pd.Series:
+def _hours_into_day(ctx, frame: pd.DataFrame, step: dict) -> pd.Series:
     """Hours from the partition day's midnight (UTC) to a timestamp column: 0..24 inside the day."""
     ts = pd.to_datetime(frame[step["hours_into_day"]])
     ts = ts.dt.tz_convert("UTC").dt.tz_localize(None) if ts.dt.tz is not None else ts
-    return (ts - pd.Timestamp(key)).dt.total_seconds() / 3600.0
+    return (ts - pd.to_datetime(frame[PARTITION])).dt.total_seconds() / 3600.0
 
 
-def _known(ctx, frame: pd.DataFrame, key: str, step: dict) -> pd.Series:
+def _known(ctx, frame: pd.DataFrame, step: dict) -> pd.Series:
     """Whether the column's value exists in a reference dimension ("stores.store_id")."""
     dimension, column = step["known"].split(".")
     return frame[step["column"]].isin(set(read_reference(ctx, dimension)[column]))
 
 
-def _lookup(ctx, frame: pd.DataFrame, key: str, step: dict) -> pd.Series:
+def _lookup(ctx, frame: pd.DataFrame, step: dict) -> pd.Series:
     """A reference attribute by key, unless the frame already carries it (e.g. case_pack)."""
     if step["as"] in frame.columns:
         return frame[step["as"]]
@@ -161,24 +189,29 @@ def _lookup(ctx, frame: pd.DataFrame, key: str, step: dict) -> pd.Series:
     return frame[step["on"]].map(reference)
 
 
-def _previous_day(ctx, frame: pd.DataFrame, key: str, step: dict) -> pd.Series:
+def _previous_day(ctx, frame: pd.DataFrame, step: dict) -> pd.Series:
     """The value an upstream asset holds for the same series `days` days earlier (null if not built)."""
     asset, column = step["previous_day"].split(".")
-    on = step["on"]
-    earlier = (date.fromisoformat(key) - timedelta(days=step.get("days", 1))).isoformat()
-    try:
-        before = read_lake_partition(ctx, ctx.location(asset), earlier)
-    except FileNotFoundError:
+    on, earlier = step["on"], []
+    for key in frame[PARTITION].unique():
+        day = (date.fromisoformat(key) - timedelta(days=step.get("days", 1))).isoformat()
+        try:
+            before = read_lake_partition(ctx, ctx.location(asset), day)
+        except FileNotFoundError:
+            continue
+        earlier.append(before[[*on, column]].assign(**{PARTITION: key}))
+    if not earlier:
         return pd.Series(np.nan, index=frame.index)
-    values = before.set_index(on)[column]
-    return pd.Series(pd.MultiIndex.from_frame(frame[on]).map(values), index=frame.index).astype(float)
+    values = pd.concat(earlier).set_index([PARTITION, *on])[column]
+    found = pd.MultiIndex.from_frame(frame[[PARTITION, *on]]).map(values)
+    return pd.Series(found, index=frame.index).astype(float)
 
 
-def _flagged_key(ctx, frame: pd.DataFrame, key: str, step: dict) -> pd.Series:
-    """A key column's value on the first flagged row of each key, null elsewhere: a store-level flag on a
-    store x SKU frame then fails once per store, and the failure lists the stores."""
+def _flagged_key(ctx, frame: pd.DataFrame, step: dict) -> pd.Series:
+    """A key column's value on the first flagged row of each key in a partition, null elsewhere: a store-level
+    flag on a store x SKU frame then fails once per store and day, and the failure lists the stores."""
     flagged = frame[frame[step["where"]].astype(bool)]
-    first = flagged.index[~flagged[step["flagged_key"]].duplicated()]
+    first = flagged.index[~flagged.duplicated([PARTITION, step["flagged_key"]])]
     keys = pd.Series(None, index=frame.index, dtype=object)
     keys.loc[first] = frame.loc[first, step["flagged_key"]]
     return keys

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from expectations.docs import GateContext, page_url
-from expectations.prepare import Partition, prepare, resolve
+from expectations.prepare import Partition, prepare, references_read_once, stack_frame
 from expectations.result import SUITES_DIR, GateResult
+from expectations.stacked import Check, checks, stacks, verdicts
 from infra.warehouse import Warehouse
 from spark.contracts import limit
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 SEVERITIES = ("block", "warn")
 SAMPLE_ROWS = 5
+CHECK = "shelfwise_check"  # meta key: which planned check a GX result belongs to
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Finding:
     """One expectation evaluated on one partition."""
 
     partition: str
+    number: int  # the expectation's position in its suite
     expectation: str
     column: str
     severity: str
@@ -74,26 +77,53 @@ def _bound_by_contract(name: str, expectation: dict) -> None:
 
 
 def run_suite(ctx: JobContext, suite_name: str) -> GateResult:
-    """Validate each partition in ctx.partitions; blocking failures make the gate fail."""
+    """Validate the partitions in ctx.partitions, stacked (expectations.stacked); a verdict per partition,
+    blocking failures make the gate fail."""
     suite = load_suite(suite_name)
     config = suite.get("meta", {}).get("shelfwise", {})
     gate = GateContext(ctx.run_id)
     findings: list[Finding] = []
     pages: list[dict] = []
     try:
-        for key in ctx.partitions:
-            partition = prepare(ctx, config, key)
-            resolved = {**suite, "name": f"{suite_name}.{key}" if key else suite_name,
-                        "expectations": resolve(suite["expectations"], partition.params)}
-            result, page = gate.validate(resolved, partition.frame, f"{ctx.asset.name}_{key or 'all'}")
-            found = [_finding(r, partition, config, page_url(ctx.settings, page)) for r in result.results]
-            pages.append(_index_entry(ctx, key, page, found))
-            findings += found
+        with references_read_once():
+            partitions = [prepare(ctx, config, key) for key in ctx.partitions]
+            for group in stacks(partitions):
+                found, page = _validate_stack(ctx, gate, suite, group, stack_frame(ctx, config, group))
+                pages += [_index_entry(ctx, p.key, page, [f for f in found if f.partition == p.key])
+                          for p in group]  # fmt: skip
+                findings += found
         site = gate.publish(ctx.settings, pages)
     finally:
         gate.close()
     write_dq_results(ctx, suite_name, findings)
     return verdict(suite_name, findings, site)
+
+
+def _validate_stack(ctx: JobContext, gate: GateContext, suite: dict, group: list[Partition],
+                    frame: pd.DataFrame) -> tuple[list[Finding], str]:  # fmt: skip
+    """One GX validation of `group` (stacked in `frame`): the findings per partition and expectation, and
+    the page."""
+    planned = checks(suite["expectations"], group)
+    config = suite.get("meta", {}).get("shelfwise", {})
+    tagged = [{**c.config, "meta": {**c.config.get("meta", {}), CHECK: n}} for n, c in enumerate(planned)]
+    first, last = group[0].key, group[-1].key
+    span = first if first == last else f"{first}_to_{last}"
+    name = f"{suite['name']}.{span}" if span else suite["name"]
+    result, page = gate.validate({**suite, "name": name, "expectations": tagged}, frame,
+                                 f"{ctx.asset.name}_{span or 'all'}")  # fmt: skip
+    report, rows = page_url(ctx.settings, page), {p.key: len(p.frame) for p in group}
+    found: list[Finding] = []
+    for outcome in result.results:
+        check = planned[outcome.expectation_config.meta[CHECK]]
+        if check.partition is not None:
+            key = check.partition
+            found.append(_finding(outcome, check, key, rows[key], frame, config, report))
+            continue
+        judged = {} if _raised(outcome) else verdicts(check, outcome.result or {}, frame)
+        found += [_stack_finding(outcome, check, key, n, judged.get(key, ([], True)), frame, config, report)
+                  for key, n in rows.items()]  # fmt: skip
+    order = {key: i for i, key in enumerate(rows)}
+    return sorted(found, key=lambda f: (order[f.partition], f.number)), page
 
 
 def verdict(suite_name: str, findings: list[Finding], site: str) -> GateResult:
@@ -128,22 +158,50 @@ def _columns(kwargs: dict) -> str:
     return ", ".join(kwargs.get("column_list", []))
 
 
-def _finding(result: Any, partition: Partition, config: dict, report: str) -> Finding:
-    expectation = result.expectation_config.to_json_dict()
-    details, meta = result.result or {}, expectation.get("meta", {})
+def _finding(result: Any, check: Check, key: str, rows: int, frame: pd.DataFrame, config: dict,
+             report: str) -> Finding:  # fmt: skip
+    """A check GX ran on one partition's rows: its result is that partition's finding."""
+    details = result.result or {}
     return Finding(
-        partition=partition.key, expectation=label(expectation), column=_columns(expectation["kwargs"]),
-        severity=meta["severity"], why=meta["why"], success=bool(result.success),
-        observed=_observed(result), unexpected_count=int(details.get("unexpected_count") or 0),
-        element_count=int(details.get("element_count") or len(partition.frame)),
-        sample_rows=[] if result.success else _sample_rows(partition.frame, details, expectation, config),
-        report=report,
-    )
+        **_stated(check, key, report), success=bool(result.success), observed=_observed(result),
+        unexpected_count=int(details.get("unexpected_count") or 0),
+        element_count=int(details.get("element_count") or rows),
+        sample_rows=[] if result.success else _sample_rows(
+            frame, details.get("partial_unexpected_index_list") or [], check.stated, config),
+    )  # fmt: skip
+
+
+def _stack_finding(result: Any, check: Check, key: str, rows: int, judged: tuple[list[int], bool],
+                   frame: pd.DataFrame, config: dict, report: str) -> Finding:  # fmt: skip
+    """A row-wise check GX ran over the stack, judged for partition `key` by its own unexpected rows."""
+    if _raised(result):
+        return Finding(**_stated(check, key, report), success=False, observed=_observed(result),
+                       unexpected_count=0, element_count=rows, sample_rows=[])  # fmt: skip
+    unexpected, passed = judged
+    seen = f"{len(unexpected)} of {rows} unexpected"
+    if unexpected:
+        seen += f", e.g. {json.dumps(_values(frame, unexpected[:3], check.stated['kwargs']), default=str)}"
+    return Finding(
+        **_stated(check, key, report), success=passed, observed=seen, unexpected_count=len(unexpected),
+        element_count=rows,
+        sample_rows=[] if passed else _sample_rows(frame, unexpected, check.stated, config),
+    )  # fmt: skip
+
+
+def _stated(check: Check, key: str, report: str) -> dict:
+    meta = check.stated.get("meta", {})
+    return {"partition": key, "number": check.number, "expectation": label(check.stated),
+            "column": _columns(check.stated["kwargs"]), "severity": meta["severity"], "why": meta["why"],
+            "report": report}  # fmt: skip
+
+
+def _raised(result: Any) -> bool:
+    return bool(result.exception_info and result.exception_info.get("raised_exception"))
 
 
 def _observed(result: Any) -> str:
     details = result.result or {}
-    if result.exception_info and result.exception_info.get("raised_exception"):
+    if _raised(result):
         return f"error: {result.exception_info.get('exception_message')}"
     if "observed_value" in details:
         return json.dumps(details["observed_value"], default=str)
@@ -154,9 +212,18 @@ def _observed(result: Any) -> str:
     return ""
 
 
-def _sample_rows(frame: pd.DataFrame, details: dict, expectation: dict, config: dict) -> list[dict]:
+def _values(frame: pd.DataFrame, index: list[int], kwargs: dict) -> list:
+    """The values a row-wise check found unexpected, as GX lists them: a column's value, a pair, a record."""
+    if "column" in kwargs:
+        return frame.loc[index, kwargs["column"]].tolist()
+    if "column_A" in kwargs:
+        return frame.loc[index, [kwargs["column_A"], kwargs["column_B"]]].to_numpy().tolist()
+    return json.loads(frame.loc[index, kwargs["column_list"]].to_json(orient="records", date_format="iso"))
+
+
+def _sample_rows(frame: pd.DataFrame, index: list[int], expectation: dict, config: dict) -> list[dict]:
     """A few failing rows (the suite's row keys plus the columns the expectation reads)."""
-    index = (details.get("partial_unexpected_index_list") or [])[:SAMPLE_ROWS]
+    index = index[:SAMPLE_ROWS]
     wanted = [*config.get("row_keys", []), *_columns(expectation["kwargs"]).split(", ")]
     columns = [c for c in dict.fromkeys(wanted) if c in frame.columns]
     if not index or not columns:
