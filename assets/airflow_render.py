@@ -91,10 +91,11 @@ def airflow_asset(settings: Settings, spec: AssetSpec) -> Asset:
 
 
 def schedule_of(graph: AssetGraph, spec: AssetSpec, config: RenderConfig):
-    """Sources: a timetable. Derived: any one upstream asset event (its own previous day excluded)."""
+    """Sources: a timetable. Derived: any one upstream asset event (its own previous day, and reference
+    dimensions read as of build, excluded: a new store starts no rebuild)."""
     if spec.is_source:
         return DeltaTriggerTimetable(config.source_every)
-    upstream = sorted(set(spec.upstream_names) - {spec.name})
+    upstream = sorted({u.asset for u in spec.tracked_upstream} - {spec.name})
     return AssetAny(*(airflow_asset(config.settings, graph[u]) for u in upstream))
 
 
@@ -251,8 +252,10 @@ def _materialize_task(graph: AssetGraph, name: str, config: RenderConfig):
         exc = context.get("exception")
         steps.record_failure(graph, at_run_time(settings), name, context["run_id"], f"job failed: {exc}")
 
+    as_of_build = [u.asset for u in graph[name].upstream if u not in graph[name].tracked_upstream]
     return AssetSparkSubmit(
         task_id="materialize",
+        inlets=[airflow_asset(settings, graph[u]) for u in as_of_build],  # lineage of what no schedule names
         pool=SPARK_POOL,
         settings=settings,
         application=str(SUBMIT_SCRIPT),

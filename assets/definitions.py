@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from assets.catalog import forecasting, insights, inventory, pos
+from assets.catalog import forecasting, insights, inventory, pos, reference
 from assets.graph import AssetGraph, build_graph
 from assets.model import AssetSpec
 from assets.parts import check_parts
 
-DOMAINS = (pos, inventory, forecasting, insights)
+DOMAINS = (reference, pos, inventory, forecasting, insights)
 
 DEFAULT_OWNER = "retail-data-platform"
 DEFAULT_RETRIES = 2

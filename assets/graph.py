@@ -11,6 +11,7 @@ from assets.model import (
     UNPARTITIONED,
     AllPartitions,
     AllUpTo,
+    AsOfBuild,
     AssetSpec,
     LatestBefore,
     PreviousDay,
@@ -99,6 +100,8 @@ def _check_mapping(spec: AssetSpec, up: Upstream, upstream: AssetSpec) -> None:
         problem = "latest_before maps a weekly upstream onto a daily asset"
     elif isinstance(mapping, AllPartitions) and here != "none":
         problem = "AllPartitions feeds an unpartitioned asset"
+    elif isinstance(mapping, AsOfBuild) and there != "none":
+        problem = "as_of_build reads an unpartitioned upstream (a reference dimension)"
     if problem:
         raise GraphError(
             f"asset '{spec.name}' ({here}) reads '{up.asset}' ({there}) with an incompatible "
@@ -144,7 +147,7 @@ def derived_partitions(graph: AssetGraph, name: str, available: Mapping[str, lis
     (Monday key) inside that span. Unpartitioned: one partition once any input has data.
     """
     spec = graph[name]
-    inputs = [u.asset for u in spec.upstream if u.asset != name]
+    inputs = [u.asset for u in spec.tracked_upstream if u.asset != name]
     if spec.partitioning == "none":
         return [UNPARTITIONED] if any(available.get(u) for u in inputs) else []
     days = sorted(

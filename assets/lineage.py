@@ -10,7 +10,8 @@ import graphviz
 from assets.graph import AssetGraph
 
 # Columns of the picture, left to right, by where an asset lives in the lake.
-STAGES = (("sources", "Sources (Kafka ingest)", ("raw/",)),
+STAGES = (("reference", "Reference dimensions", ("reference/",)),
+          ("sources", "Sources (Kafka ingest)", ("raw/",)),
           ("curated", "Curated", ("curated/",)),
           ("ml", "Models, predictions and insights", ("models/", "marts/")))  # fmt: skip
 
@@ -23,7 +24,8 @@ def lineage_dot(graph: AssetGraph, focus: str | None = None):
     """The graph as a Graphviz digraph, one cluster per stage; `focus` and its relatives highlighted."""
     related = (graph.ancestors([focus]) | graph.descendants([focus])) if focus else set(graph.order)
     dot = graphviz.Digraph("lineage", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "12",
-                                                  "nodesep": "0.25", "ranksep": "0.6", "splines": "spline"},
+                                                  "nodesep": "0.25", "ranksep": "0.6", "splines": "spline",
+                                                  "compound": "true"},  # edges may end at a frame
                            node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
                                       "fontsize": "11", "width": "2.2"},
                            edge_attr={"arrowsize": "0.7"})  # fmt: skip
@@ -33,13 +35,39 @@ def lineage_dot(graph: AssetGraph, focus: str | None = None):
             for name in (n for n in graph.order if stage(graph[n].storage.path) == key):
                 spec = graph[name]
                 detail = spec.partitioning + (" · gate" if spec.gate else "")
+                reads = as_of_build_reads(graph, name)
+                tooltip = spec.description + (f" Reads {', '.join(reads)} as of build." if reads else "")
                 outline = "#d62728" if name == focus else ("#333333" if name in related else "#bbbbbb")
-                cluster.node(name, label=f"{name}\n{detail}", tooltip=spec.description, color=outline,
+                cluster.node(name, label=f"{name}\n{detail}", tooltip=tooltip, color=outline,
                              fillcolor="#e8f1fb" if spec.is_source else "#eaf7ea",
                              penwidth="2" if name == focus else "1")  # fmt: skip
-    for up, down in graph.edges():
+    for up, down in tracked_edges(graph):
         dot.edge(up, down, color="#555555" if {up, down} <= related else "#cccccc")
+    _as_of_build_edges(dot, graph)
     return dot
+
+
+def tracked_edges(graph: AssetGraph) -> list[tuple[str, str]]:
+    """The edges whose upstream versions a partition keeps (every edge but the reads as of build)."""
+    return [(u.asset, a) for a in graph.order for u in graph[a].tracked_upstream if u.asset != a]
+
+
+def as_of_build_reads(graph: AssetGraph, name: str) -> list[str]:
+    return [u.asset for u in graph[name].upstream if u not in graph[name].tracked_upstream]
+
+
+def _as_of_build_edges(dot, graph: AssetGraph) -> None:
+    """One dashed arrow from the reference frame to each frame holding an asset that reads a dimension as of
+    build (each box's tooltip names which): one per asset would cover the picture."""
+    first = {}
+    for name in graph.order:
+        first.setdefault(stage(graph[name].storage.path), name)
+    reading = {stage(graph[n].storage.path) for n in graph.order if as_of_build_reads(graph, n)}
+    for key, _, _ in STAGES:
+        if key in reading and "reference" in first:
+            dot.edge(first["reference"], first[key], ltail="cluster_reference", lhead=f"cluster_{key}",
+                     id=f"as_of_build_{key}", style="dashed", color="#888888", label="as of build",
+                     fontsize="9", fontcolor="#666666")  # fmt: skip
 
 
 def lineage_svg(graph: AssetGraph, focus: str | None = None) -> str:

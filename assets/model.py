@@ -103,7 +103,17 @@ class AllPartitions:
         return list(available)
 
 
-PartitionMapping = SameDay | TrailingWindow | PreviousDay | AllUpTo | LatestBefore | AllPartitions
+@dataclass(frozen=True)
+class AsOfBuild:
+    """P reads an unpartitioned upstream (a reference dimension) as it is when P is built. Its version is not
+    one of P's inputs: a store opening today must not rebuild last year's days, while every partition built
+    from now on reads the new rows. P waits while it is missing or its gate rejected its current contents."""
+
+    def upstream_keys(self, key: str, cutoff: str, available: list[str]) -> list[str]:
+        return available[-1:]
+
+
+PartitionMapping = SameDay | TrailingWindow | PreviousDay | AllUpTo | LatestBefore | AllPartitions | AsOfBuild
 
 
 # --- Where an asset lives ---------------------------------------------------------------------------------
@@ -195,6 +205,10 @@ def latest_before(asset: str) -> Upstream:
     return Upstream(asset, LatestBefore())
 
 
+def as_of_build(asset: str) -> Upstream:
+    return Upstream(asset, AsOfBuild())
+
+
 @dataclass(frozen=True)
 class AssetSpec:
     """One dataset: what it is, what it needs, where it lives, how it is built and checked.
@@ -202,8 +216,9 @@ class AssetSpec:
     `job` is a "module:function" path under spark/ (imported only when the asset is built), or the
     function itself (handy for small graphs in tests). Its parts (job, suite, contract, warehouse table and
     loader) are checked to exist when the catalog loads (assets/parts.py).
-    A source asset (no upstream) is built by a job that ingests from outside and reports the partitions
-    it holds; a derived asset's data version follows from its code version and its inputs' versions.
+    A source asset (no upstream but reference dimensions read as of build) is built by a job that ingests
+    from outside and reports the partitions it holds; a derived asset's data version follows from its code
+    version and its tracked inputs' versions.
     """
 
     name: str
@@ -231,8 +246,13 @@ class AssetSpec:
             object.__setattr__(self, "gate", Gate(self.name))
 
     @property
+    def tracked_upstream(self) -> tuple[Upstream, ...]:
+        """The inputs whose versions make this asset's partitions stale (all but those read as of build)."""
+        return tuple(u for u in self.upstream if not isinstance(u.mapping, AsOfBuild))
+
+    @property
     def is_source(self) -> bool:
-        return not self.upstream
+        return not self.tracked_upstream
 
     @property
     def staged(self) -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from assets.graph import AssetGraph, derived_partitions, input_keys
-from assets.model import AssetSpec, LatestBefore, SameDay, parse_day
+from assets.model import AsOfBuild, AssetSpec, LatestBefore, SameDay, parse_day
 from assets.records import InputVersions, Latest
 
 Status = Literal["fresh", "stale", "missing", "waiting"]
@@ -164,11 +164,12 @@ def _plan_partition(
     inputs: InputVersions = {}
     for up in spec.upstream:
         keys = input_keys(spec, up, key, available.get(up.asset, []))
-        if key in state.rejected.get(up.asset, ()) and isinstance(up.mapping, SameDay):
-            return PartitionPlan(key, "waiting", f"{up.asset} {key} was rejected by its gate", "")
+        if rejected := _rejected_input(state, up, key):
+            return PartitionPlan(key, "waiting", f"{rejected} was rejected by its gate", "")
         if not keys and not may_be_empty(graph, spec, up, key == series_start):
             return PartitionPlan(key, "waiting", f"no {up.asset} partition for it yet", "")
-        inputs[up.asset] = {k: state.versions[up.asset][k] for k in keys}
+        if not isinstance(up.mapping, AsOfBuild):  # read as it is now, not a version the partition keeps
+            inputs[up.asset] = {k: state.versions[up.asset][k] for k in keys}
     version = derived_version(spec.name, key, code_version, inputs)
     record = latest.get((spec.name, key))
     if record is None:
@@ -181,6 +182,15 @@ def _plan_partition(
     if forced:
         return PartitionPlan(key, "stale", "forced rebuild", version, inputs)
     return PartitionPlan(key, "fresh", "", record.data_version, inputs)
+
+
+def _rejected_input(state: VersionState, up, key: str) -> str:
+    """What a gate turned down that the partition reads: the same day of a source, or a reference dimension's
+    current contents ('' when nothing)."""
+    rejected = state.rejected.get(up.asset, ())
+    if isinstance(up.mapping, SameDay) and key in rejected:
+        return f"{up.asset} {key}"
+    return up.asset if isinstance(up.mapping, AsOfBuild) and rejected else ""
 
 
 def may_be_empty(graph: AssetGraph, spec: AssetSpec, up, first_of_series: bool) -> bool:

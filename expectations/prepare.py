@@ -93,12 +93,12 @@ def references_read_once() -> Iterator[None]:
 
 
 def read_reference(ctx: JobContext, name: str) -> pd.DataFrame:
-    """A reference dimension (lake `reference/<name>`); only active rows when it has an `active` flag."""
+    """A reference dimension the asset declares (as_of_build); only active rows if it has an `active` flag."""
     read = _REFERENCES.get()
     if read is not None and name in read:
         return read[name]
     fs = lake_fs(ctx.settings)
-    frame = pd.read_parquet(lake_path(ctx.settings, f"reference/{name}"), filesystem=fs)
+    frame = pd.read_parquet(lake_path(ctx.settings, ctx.location(name)), filesystem=fs)
     frame = frame[frame["active"].astype(bool)] if "active" in frame.columns else frame
     if read is not None:
         read[name] = frame

@@ -9,6 +9,7 @@ from assets.model import (
     ModelRegistry,
     WarehouseTable,
     all_up_to,
+    as_of_build,
     latest_before,
     window,
 )
@@ -35,7 +36,10 @@ open_orders = AssetSpec(
     storage=Lake("curated/open_orders"),
     contract="open_orders",
     # An order stays open until receipts or a cancellation cover it, however long ago it was placed.
-    upstream=(all_up_to("raw_purchase_orders"), all_up_to("raw_receipts")),
+    upstream=(
+        all_up_to("raw_purchase_orders"), all_up_to("raw_receipts"),
+        as_of_build("stores"), as_of_build("products"),
+    ),
     gate=Gate(),
     tags=("forecasting", "inventory"),
 )
@@ -56,6 +60,7 @@ reorder_predictions = AssetSpec(
         "inventory_snapshot",
         "open_orders",
         latest_before("demand_model"),
+        as_of_build("stores"), as_of_build("products"), as_of_build("suppliers"),  # case packs, lead times
     ),
     gate=Gate(),
     warehouse=WarehouseTable("fact_ml_predictions", "infra.warehouse_load:prediction_rows"),

@@ -1,6 +1,6 @@
 """Beyond forecasts: sales and stock anomalies, slow movers at risk of expiry, products bought together."""
 
-from assets.model import AssetSpec, Gate, Lake, WarehouseTable, all_up_to, window
+from assets.model import AssetSpec, Gate, Lake, WarehouseTable, all_up_to, as_of_build, window
 
 _JOBS = "spark.jobs.insights"
 
@@ -14,7 +14,7 @@ sales_anomalies = AssetSpec(
     storage=Lake("marts/sales_anomalies"),
     contract="sales_anomalies",
     # The score of day D compares D with the 28 days before it.
-    upstream=(window("inventory_snapshot", 29),),
+    upstream=(window("inventory_snapshot", 29), as_of_build("stores"), as_of_build("products")),
     gate=Gate(),
     warehouse=WarehouseTable("fact_sales_anomalies", "infra.warehouse_load:anomaly_rows"),
     tags=("insights", "ml"),
@@ -31,7 +31,7 @@ slow_movers = AssetSpec(
     contract="slow_movers",
     partitioning="weekly",
     # Labels are 28 days of forward sales: a week's model learns from origins up to 28 days before its cutoff.
-    upstream=(all_up_to("inventory_snapshot"),),
+    upstream=(all_up_to("inventory_snapshot"), as_of_build("stores"), as_of_build("products")),
     gate=Gate(),
     warehouse=WarehouseTable("fact_slow_movers", "infra.warehouse_load:slow_mover_rows"),
     tags=("insights", "ml"),
@@ -48,7 +48,7 @@ cross_sell = AssetSpec(
     storage=Lake("marts/cross_sell"),
     contract="cross_sell",
     partitioning="weekly",
-    upstream=(all_up_to("raw_sales"),),
+    upstream=(all_up_to("raw_sales"), as_of_build("stores"), as_of_build("products")),
     gate=Gate(),
     warehouse=WarehouseTable("fact_cross_sell", "infra.warehouse_load:cross_sell_rows"),
     tags=("insights", "ml"),

@@ -1,14 +1,17 @@
 """Raw POS event assets: what the stores sent, validated, by business day. Built by the Kafka ingest job."""
 
-from assets.model import AssetSpec, Freshness, Gate, Lake, WarehouseTable
+from assets.model import AssetSpec, Freshness, Gate, Lake, WarehouseTable, as_of_build
 
 _INGEST = "spark.jobs.ingest"
+# The ingest quarantines events naming a store or SKU the reference dimensions do not hold.
+_KNOWN_IDS = (as_of_build("stores"), as_of_build("products"))
 
 raw_sales = AssetSpec(
     name="raw_sales",
     description="Sale and return lines from the POS `sales-transactions` topic, one row per event_id.",
     job=f"{_INGEST}:ingest_sales",
     storage=Lake("raw/sales"),
+    upstream=_KNOWN_IDS,
     contract="raw_sales",
     gate=Gate(),
     # the dimensions load with it too: its daily_sales_summary reports by store
@@ -22,6 +25,7 @@ raw_receipts = AssetSpec(
     description="Supplier deliveries received in store, from the `supplier-shipments` topic.",
     job=f"{_INGEST}:ingest_receipts",
     storage=Lake("raw/receipts"),
+    upstream=_KNOWN_IDS,
     contract="raw_receipts",
     tags=("pos", "source"),
 )
@@ -31,6 +35,7 @@ raw_inventory_updates = AssetSpec(
     description="Stock counts and manual adjustments, from the `inventory-updates` topic.",
     job=f"{_INGEST}:ingest_inventory_updates",
     storage=Lake("raw/inventory_updates"),
+    upstream=_KNOWN_IDS,
     contract="raw_inventory_updates",
     tags=("pos", "source"),
 )
@@ -40,6 +45,7 @@ raw_price_changes = AssetSpec(
     description="Shelf price changes and promotions, from the `price-changes` topic.",
     job=f"{_INGEST}:ingest_price_changes",
     storage=Lake("raw/price_changes"),
+    upstream=_KNOWN_IDS,
     contract="raw_price_changes",
     tags=("pos", "source"),
 )
@@ -52,6 +58,7 @@ raw_purchase_orders = AssetSpec(
     ),
     job=f"{_INGEST}:ingest_purchase_orders",
     storage=Lake("raw/purchase_orders"),
+    upstream=(*_KNOWN_IDS, as_of_build("suppliers")),  # its gate checks each line's supplier too
     contract="raw_purchase_orders",
     gate=Gate(),
     tags=("pos", "source"),

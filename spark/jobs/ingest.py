@@ -82,7 +82,7 @@ def ingest(ctx: JobContext, topic: str) -> JobResult:
     versions = read_partition_versions(settings, relative)
     if all(end[p] <= start.get(p, 0) for p in end):
         return JobResult(0, partition_versions=versions, details={"topic": topic, "read": 0})
-    rules = state.load_rules(settings)
+    rules = state.load_rules(settings, {name: ctx.location(name) for name in state.RULE_DIMENSIONS})
     existing = _existing(ctx)
     with _uncompressed_cache(ctx.spark):
         # Cached as read and classified: the summary, the quarantine and the day files each derive the

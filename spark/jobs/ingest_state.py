@@ -92,12 +92,16 @@ class BadReference(ValueError):
     """A reference dimension the ingest cannot take its ids from; says which folder and why."""
 
 
-def load_rules(settings: Settings, now: datetime | None = None) -> Rules:
-    """Known stores and SKUs from the reference dimensions in the lake, and the accepted time window."""
+RULE_DIMENSIONS = {"stores": "store_id", "products": "sku"}  # dimension -> the id events must name
+
+
+def load_rules(settings: Settings, folders: dict[str, str], now: datetime | None = None) -> Rules:
+    """Known stores and SKUs from the reference dimensions (`folders`: their lake folders, as the ingested
+    asset declares them), and the accepted time window."""
     fs = lake_fs(settings)
     known = {}
-    for name, column in (("stores", "store_id"), ("products", "sku")):
-        folder = lake_path(settings, f"reference/{name}")
+    for name, column in RULE_DIMENSIONS.items():
+        folder = lake_path(settings, folders[name])
         if not fs.exists(folder):
             raise FileNotFoundError(
                 f"{folder} is missing: run `shelfwise simulate` (it writes the dimensions)"

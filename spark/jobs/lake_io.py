@@ -39,9 +39,9 @@ def read_days(
 
 
 def read_dimension(ctx: JobContext, name: str) -> DataFrame:
-    """One reference dimension (stores, products, suppliers) with its contract's columns."""
+    """A reference dimension (stores, products, suppliers) the asset declares, with its contract's columns."""
     columns = DIMENSIONS[name]
-    frame = ctx.spark.read.parquet(spark_url(ctx.settings, f"reference/{name}"))
+    frame = ctx.spark.read.parquet(ctx.path(name))
     return check(frame.select(*[F.col(c).cast(t).alias(c) for c, t in columns]), name)
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from assets.catalog.reference import products, stores
 from assets.graph import build_graph
-from assets.model import AssetSpec, Gate, Lake, window
+from assets.model import AssetSpec, Gate, Lake, as_of_build, window
 from infra.lake import lake_path, published_days, write_partition_versions
 from infra.settings import Settings
 from spark.context import JobResult
@@ -100,10 +101,13 @@ def _breaks_file(settings: Settings) -> Path:
     return Path(lake_path(settings)) / "incoming" / "ledger_breaks.json"
 
 
+MASTERS = (as_of_build("stores"), as_of_build("products"))  # the suites count and match rows against them
+
 GRAPH = build_graph([
+    stores, products,
     AssetSpec("raw_sales", "POS lines", ingest_sales, Lake("raw/sales")),
     AssetSpec("inventory_snapshot", "ledger", build_ledger, Lake("curated/inventory_snapshot"),
-              ("raw_sales",), gate=Gate("inventory_snapshot")),
+              ("raw_sales", *MASTERS), gate=Gate("inventory_snapshot")),
     AssetSpec("daily_features", "features", build_features, Lake("curated/daily_features"),
-              (window("inventory_snapshot", 2),), gate=Gate("daily_features")),
+              (window("inventory_snapshot", 2), *MASTERS), gate=Gate("daily_features")),
 ])

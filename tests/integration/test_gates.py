@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from assets.catalog.reference import products, stores
 from assets.graph import build_graph
-from assets.model import AssetSpec, Gate, Lake
+from assets.model import AssetSpec, Gate, Lake, as_of_build
 from assets.runner import Runner
 from infra.lake import lake_path, write_partition_versions
 from infra.warehouse import Warehouse, migrate
@@ -47,7 +48,8 @@ def test_good_partitions_pass_every_gate_and_each_result_lands_in_dq_results(run
     assert warned == ["expect_column_values_to_not_be_null(lag_1)"], "no history yet: warn, publish"
     dq = Warehouse(runner.settings).query_df("SELECT asset, partition, success, run_id FROM dq_results")
     checks = sum(len(suite(name)["expectations"]) for name in ("inventory_snapshot", "daily_features"))
-    assert len(dq) == len(DAYS) * checks
+    masters = sum(len(suite(name)["expectations"]) for name in ("stores", "products"))  # one whole table each
+    assert len(dq) == len(DAYS) * checks + masters
     assert set(dq["run_id"]) == {runner.store.latest_attempts().run_id.iloc[0]}
     assert (~dq["success"]).sum() == 1
 
@@ -143,7 +145,9 @@ def test_a_source_day_rejected_by_its_gate_is_recorded_and_held_back(settings):
         return JobResult(len(ctx.partitions), rows_by_partition={d: 1 for d in ctx.partitions})
 
     graph = build_graph([
-        AssetSpec("raw_sales", "POS lines", ingest, Lake("raw/sales"), gate=Gate("raw_sales")),
+        stores, products,
+        AssetSpec("raw_sales", "POS lines", ingest, Lake("raw/sales"),
+                  (as_of_build("stores"), as_of_build("products")), gate=Gate("raw_sales")),
         AssetSpec("daily_totals", "units per day", totals, Lake("curated/daily_totals"), ("raw_sales",)),
     ])
     migrate(Warehouse(settings))
@@ -191,5 +195,5 @@ def test_the_runner_and_the_dag_steps_record_the_same_outcomes(settings_factory)
         logs.append(log[kept].assign(message=log["message"].str.replace(r"report: \S+", "report", regex=True))
                     .sort_values(["asset", "partition"]).reset_index(drop=True))  # fmt: skip
     runner_log, steps_log = logs
-    assert (runner_log.status == "failed").sum() == 1 and len(runner_log) == 3 + 3 + 1
+    assert (runner_log.status == "failed").sum() == 1 and len(runner_log) == 3 + 3 + 1 + 2  # + the masters
     pd.testing.assert_frame_equal(runner_log, steps_log)

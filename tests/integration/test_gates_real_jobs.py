@@ -82,7 +82,7 @@ def test_real_jobs_pass_their_gates_and_contracts(settings):
     real = load_graph()
     sources = ["raw_sales", "raw_receipts", "raw_inventory_updates", "raw_price_changes"]
     graph = build_graph([replace(real[n], job=ingest_from_files) for n in sources]
-                        + [real["inventory_snapshot"], real["daily_features"]])
+                        + [real[n] for n in ("stores", "products", "inventory_snapshot", "daily_features")])
     migrate(Warehouse(settings))
     write_dimensions(settings)
     report = {o.asset: o for o in Runner(graph, settings).materialize().outcomes}

@@ -63,7 +63,7 @@ def test_a_toy_asset_needs_only_its_declaration_job_and_suite(settings, tmp_path
     before = repository_state()
     suites_dir = tmp_path / "suites"
     suites_dir.mkdir()
-    for name in ("inventory_snapshot", "daily_features"):  # the chain's own suites, as they are
+    for name in ("stores", "products", "inventory_snapshot", "daily_features"):  # the chain's own suites
         (suites_dir / f"{name}.json").write_text((gate.SUITES_DIR / f"{name}.json").read_text())
     (suites_dir / "store_units.json").write_text(json.dumps(SUITE))
     for module in (gate, suites, parts):

@@ -49,7 +49,10 @@ def test_dag_file_imports_cleanly_with_one_dag_per_declared_asset(bag):
     assert not [t for t in bag.dags[WATCHDOG_DAG_ID].tasks if t.outlets], "the watchdog emits no asset event"
     for name in graph.order:
         spec = graph[name]
-        assert upstream_names(bag.dags[name]) == set(spec.upstream_names) - {name}
+        assert upstream_names(bag.dags[name]) == {u.asset for u in spec.tracked_upstream} - {name}
+        read_as_is = {u.asset for u in spec.upstream} - {u.asset for u in spec.tracked_upstream}
+        inlets = {i.name for i in bag.dags[name].get_task("materialize").inlets}
+        assert inlets == read_as_is, "reference dimensions read as of build show as inlets, not triggers"
         outlets = [o for t in bag.dags[name].tasks for o in t.outlets]
         assert [o.name for o in outlets] == [name], "only publish emits, and only this asset"
 

@@ -8,7 +8,7 @@ import pytest
 
 from assets.definitions import load_graph
 from assets.graph import GraphError, build_graph, derived_partitions
-from assets.lineage import stage
+from assets.lineage import as_of_build_reads, stage, tracked_edges
 from assets.model import AssetSpec, Lake, all_up_to, latest_before, previous_day, window
 
 
@@ -81,8 +81,15 @@ def test_committed_lineage_picture_matches_the_declarations():
     graph = load_graph()
     for svg in (LINEAGE.read_text(), lineage_svg(graph)):  # the committed picture, and a fresh one
         nodes, edges, clusters = picture(svg)
-        assert set(nodes) == set(graph.order) and edges == set(graph.edges()), (
+        drawn = {e for e in edges if not e[0].startswith("as_of_build_")}
+        assert set(nodes) == set(graph.order) and drawn == set(tracked_edges(graph)), (
             "assets/lineage.svg is out of date: run `shelfwise lineage --out assets/lineage.svg`")
+        # reads as of build: one dashed arrow into each frame holding a reader, the dimensions in its tooltip
+        readers = {name: as_of_build_reads(graph, name) for name in graph.order}
+        frames = {stage(graph[name].storage.path) for name, reads in readers.items() if reads}
+        assert {e[0].removeprefix("as_of_build_") for e in edges if e not in drawn} == frames
+        for name, reads in readers.items():
+            assert all(read in tooltips(svg)[name] for read in reads), name
         for name, box in nodes.items():  # each asset drawn inside its stage's frame
             assert inside(box, clusters[f"cluster_{stage(graph[name].storage.path)}"]), name
         assert max(box[0] for box in clusters.values()) > min(box[2] for box in clusters.values())
@@ -102,6 +109,7 @@ def test_no_lineage_edge_runs_through_a_box():
 
 LINEAGE = Path(__file__).resolve().parents[3] / "assets" / "lineage.svg"
 SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}"
 
 
 def picture(svg: str, paths: bool = False):
@@ -116,10 +124,23 @@ def picture(svg: str, paths: bool = False):
             nodes[title] = bounds(numbers(shape[0]))
         elif group.get("class") == "cluster":
             clusters[title] = bounds(numbers(shape[0]))
+        elif group.get("class") == "edge" and group.get("id", "").startswith("as_of_build_"):
+            edges[(group.get("id"), "")] = along(numbers(shape[0]))
         elif group.get("class") == "edge":
             up, down = title.split("->")
             edges[(up, down)] = along(numbers(shape[0]))
     return nodes, (edges if paths else set(edges)), clusters
+
+
+def tooltips(svg: str) -> dict[str, str]:
+    """Each node's tooltip (Graphviz writes it as the title of the node's link)."""
+    root, found = ElementTree.fromstring(svg), {}
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") == "node":
+            link = next(iter(group.iter(f"{SVG}a")), None)
+            text = "" if link is None else link.get(f"{XLINK}title", "")
+            found[group.findtext(f"{SVG}title")] = text
+    return found
 
 
 def numbers(element) -> list[tuple[float, float]]:

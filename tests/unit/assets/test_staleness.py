@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assets.graph import build_graph, input_keys
-from assets.model import AssetSpec, Lake, all_up_to, latest_before, previous_day, window
+from assets.model import AssetSpec, Lake, all_up_to, as_of_build, latest_before, previous_day, window
 from assets.records import Record
 from assets.versions import VersionState, plan_derived, plan_source
 
@@ -195,3 +195,39 @@ def test_only_the_first_day_of_a_ledger_builds_without_its_previous_day():
     first, *rest = plans["snapshot"].partitions
     assert first.key == DAYS[0] and first.needs_build and first.input_versions["snapshot"] == {}
     assert all(p.input_versions["snapshot"] for p in rest)
+
+
+def reference_graph():
+    """stores (a reference dimension) read as of build by a source and by a derived asset."""
+    return build_graph([
+        spec("stores", partitioning="none"),
+        spec("sales", [as_of_build("stores")]),
+        spec("snapshot", ["sales", as_of_build("stores")]),
+    ])  # fmt: skip
+
+
+def plan_reference(graph, stores: dict, latest, rejected: bool = False):
+    state = VersionState()
+    state.versions = {"stores": dict(stores), "sales": {d: f"s-{d}" for d in DAYS[:5]}}
+    if rejected:
+        state.rejected["stores"] = {""}
+    return plan_derived(graph, graph["snapshot"], state, latest, "v1")
+
+
+def test_a_reference_change_reaches_new_days_and_rebuilds_no_built_one():
+    graph = reference_graph()
+    assert graph["sales"].is_source and not graph["snapshot"].is_source
+    built = build_everything({"snapshot": plan_reference(graph, {"": "stores-v1"}, {})})
+    assert all(p.status == "fresh" for p in plan_reference(graph, {"": "stores-v2"}, built).partitions)
+    unbuilt = plan_reference(graph, {"": "stores-v2"}, {})
+    assert all("stores" not in p.input_versions for p in unbuilt.partitions)
+
+
+def test_a_missing_or_rejected_reference_holds_its_readers():
+    graph = reference_graph()
+    missing = plan_reference(graph, {}, {})
+    waits = {(p.status, p.reason) for p in missing.partitions}
+    assert waits == {("waiting", "no stores partition for it yet")}
+    rejected = plan_reference(graph, {"": "stores-v2"}, {}, rejected=True)
+    waits = {(p.status, p.reason) for p in rejected.partitions}
+    assert waits == {("waiting", "stores was rejected by its gate")}

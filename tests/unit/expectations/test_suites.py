@@ -58,6 +58,13 @@ def daily_features(lag_1: float = 3.0) -> pd.DataFrame:
                         day_of_week=2, is_holiday=False)
 
 
+REFERENCE = {  # the reference dimensions, as small as the checks here need
+    "stores": lambda: pd.DataFrame({"store_id": STORES, "name": ["North", "South"]}),
+    "products": lambda: pd.DataFrame({"sku": list(CASE_PACKS), "case_pack": list(CASE_PACKS.values())}),
+    "suppliers": lambda: pd.DataFrame({"supplier_id": ["SUP1"], "lead_time_days": [2.0]}),
+}
+
+
 def reorder_predictions() -> pd.DataFrame:
     frame = pd.DataFrame({"store_id": [s for s, _ in PAIRS], "sku": [k for _, k in PAIRS]})
     return frame.assign(forecast_7d=14.0, safety_stock=3.0, reorder_point=8.0, order_up_to=20.0,
@@ -103,7 +110,8 @@ class Lake:
         self.root = Path(lake_path(settings))
 
     def write(self, asset: str, frame: pd.DataFrame, day: str = DAY) -> None:
-        folder = self.root / self.graph[asset].storage.path / f"date={day}"
+        folder = self.root / self.graph[asset].storage.path
+        folder = folder if self.graph[asset].partitioning == "none" else folder / f"date={day}"
         folder.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(folder / "part-0.parquet", index=False)
 
@@ -123,13 +131,8 @@ class Lake:
 def lake(settings) -> Lake:
     migrate(Warehouse(settings))
     made = Lake(settings)
-    for name, frame in {
-        "stores": pd.DataFrame({"store_id": STORES, "name": ["North", "South"]}),
-        "products": pd.DataFrame({"sku": list(CASE_PACKS), "case_pack": list(CASE_PACKS.values())}),
-        "suppliers": pd.DataFrame({"supplier_id": ["SUP1"], "lead_time_days": [2.0]}),
-    }.items():
-        (made.root / "reference" / name).mkdir(parents=True)
-        frame.to_parquet(made.root / "reference" / name / "part-0.parquet", index=False)
+    for name, frame in REFERENCE.items():
+        made.write(name, frame())
     return made
 
 
@@ -154,7 +157,7 @@ METADATA = "v2/metadata.json"
 GOOD = {
     "raw_sales": raw_sales, "inventory_snapshot": inventory_snapshot, "daily_features": daily_features,
     "reorder_predictions": reorder_predictions, "demand_model": model_registry, **INSIGHT_GOOD,
-    "raw_purchase_orders": raw_purchase_orders, "open_orders": open_orders,
+    "raw_purchase_orders": raw_purchase_orders, "open_orders": open_orders, **REFERENCE,
 }
 
 # asset -> {blocking expectation: how to break a good partition so that exactly it must fail}
@@ -229,6 +232,20 @@ BREAKERS = {
             edit_document(METADATA, lambda m: m["backtest"]["forecast"].update(wape=0.55)),
     },
     **INSIGHT_BREAKERS,
+    "stores": {
+        "expect_column_values_to_not_be_null(store_id)": set_cell("store_id", None),
+        "expect_column_values_to_be_unique(store_id)": duplicate_first,
+    },
+    "products": {
+        "expect_column_values_to_not_be_null(sku)": set_cell("sku", None),
+        "expect_column_values_to_be_unique(sku)": duplicate_first,
+        "expect_column_values_to_be_between(case_pack)": set_cell("case_pack", 0),
+    },
+    "suppliers": {
+        "expect_column_values_to_not_be_null(supplier_id)": set_cell("supplier_id", None),
+        "expect_column_values_to_be_unique(supplier_id)": duplicate_first,
+        "expect_column_values_to_be_between(lead_time_days)": set_cell("lead_time_days", -1.0),
+    },
 }
 
 
@@ -240,7 +257,7 @@ def materialize(lake, asset, change=lambda x: x):
     if asset == "daily_features":
         lake.write("inventory_snapshot", inventory_snapshot(sold=3), PREVIOUS_DAY)
     lake.write(asset, change(GOOD[asset]()))
-    return DAY
+    return "" if lake.graph[asset].partitioning == "none" else DAY
 
 
 @pytest.mark.parametrize("asset", sorted(GOOD))

@@ -9,10 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from assets.definitions import load_graph
 from infra.lake import lake_fs, lake_path
 from infra.settings import Settings
 from infra.simulator.chain import build_chain, write_reference
-from spark.jobs.ingest_state import BadReference, load_rules
+from spark.jobs.ingest_state import RULE_DIMENSIONS, BadReference, load_rules
+
+FOLDERS = {name: load_graph()[name].storage.path for name in RULE_DIMENSIONS}  # as raw assets declare them
 
 
 def _replace(settings: Settings, name: str, files: dict[str, bytes | pa.Table]) -> None:
@@ -29,7 +32,7 @@ def _replace(settings: Settings, name: str, files: dict[str, bytes | pa.Table]) 
 
 def test_the_simulated_chain_gives_every_store_and_sku(settings: Settings):
     write_reference(settings, build_chain(np.random.default_rng(1), 4, 30))
-    rules = load_rules(settings)
+    rules = load_rules(settings, FOLDERS)
     assert rules.stores == {"S001", "S002", "S003", "S004"} and len(rules.skus) == 30
 
 
@@ -37,7 +40,7 @@ def test_rows_without_a_usable_id_are_left_out_and_the_rest_still_count(settings
     write_reference(settings, build_chain(np.random.default_rng(1), 4, 30))
     _replace(settings, "stores", {"part-0.parquet": pa.table({"store_id": ["S001", None, " ", "S002", ""]})})
     with caplog.at_level(logging.WARNING):
-        rules = load_rules(settings)
+        rules = load_rules(settings, FOLDERS)
     assert rules.stores == {"S001", "S002"} and len(rules.skus) == 30
     assert "3 rows without a usable store_id left out" in caplog.text
 
@@ -57,5 +60,5 @@ def test_an_unreadable_dimension_names_its_folder_and_why(settings: Settings, fi
     write_reference(settings, build_chain(np.random.default_rng(1), 4, 30))
     _replace(settings, "stores", files)
     with pytest.raises(BadReference, match=message) as raised:
-        load_rules(settings)
+        load_rules(settings, FOLDERS)
     assert "reference/stores" in str(raised.value)
