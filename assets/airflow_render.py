@@ -252,10 +252,10 @@ def _materialize_task(graph: AssetGraph, name: str, config: RenderConfig):
         exc = context.get("exception")
         steps.record_failure(graph, at_run_time(settings), name, context["run_id"], f"job failed: {exc}")
 
-    as_of_build = [u.asset for u in graph[name].upstream if u not in graph[name].tracked_upstream]
     return AssetSparkSubmit(
         task_id="materialize",
-        inlets=[airflow_asset(settings, graph[u]) for u in as_of_build],  # lineage of what no schedule names
+        # lineage of what no schedule names
+        inlets=[airflow_asset(settings, graph[u]) for u in graph[name].as_of_build_names],
         pool=SPARK_POOL,
         settings=settings,
         application=str(SUBMIT_SCRIPT),

@@ -35,7 +35,7 @@ def lineage_dot(graph: AssetGraph, focus: str | None = None):
             for name in (n for n in graph.order if stage(graph[n].storage.path) == key):
                 spec = graph[name]
                 detail = spec.partitioning + (" · gate" if spec.gate else "")
-                reads = as_of_build_reads(graph, name)
+                reads = graph[name].as_of_build_names
                 tooltip = spec.description + (f" Reads {', '.join(reads)} as of build." if reads else "")
                 outline = "#d62728" if name == focus else ("#333333" if name in related else "#bbbbbb")
                 cluster.node(name, label=f"{name}\n{detail}", tooltip=tooltip, color=outline,
@@ -52,17 +52,13 @@ def tracked_edges(graph: AssetGraph) -> list[tuple[str, str]]:
     return [(u.asset, a) for a in graph.order for u in graph[a].tracked_upstream if u.asset != a]
 
 
-def as_of_build_reads(graph: AssetGraph, name: str) -> list[str]:
-    return [u.asset for u in graph[name].upstream if u not in graph[name].tracked_upstream]
-
-
 def _as_of_build_edges(dot, graph: AssetGraph) -> None:
     """One dashed arrow from the reference frame to each frame holding an asset that reads a dimension as of
     build (each box's tooltip names which): one per asset would cover the picture."""
     first = {}
     for name in graph.order:
         first.setdefault(stage(graph[name].storage.path), name)
-    reading = {stage(graph[n].storage.path) for n in graph.order if as_of_build_reads(graph, n)}
+    reading = {stage(graph[n].storage.path) for n in graph.order if graph[n].as_of_build_names}
     for key, _, _ in STAGES:
         if key in reading and "reference" in first:
             dot.edge(first["reference"], first[key], ltail="cluster_reference", lhead=f"cluster_{key}",

@@ -251,6 +251,11 @@ class AssetSpec:
         return tuple(u for u in self.upstream if not isinstance(u.mapping, AsOfBuild))
 
     @property
+    def as_of_build_names(self) -> tuple[str, ...]:
+        """The reference dimensions it reads as of build (in no version, no schedule)."""
+        return tuple(u.asset for u in self.upstream if isinstance(u.mapping, AsOfBuild))
+
+    @property
     def is_source(self) -> bool:
         return not self.tracked_upstream
 

@@ -8,7 +8,7 @@ import pytest
 
 from assets.definitions import load_graph
 from assets.graph import GraphError, build_graph, derived_partitions
-from assets.lineage import as_of_build_reads, stage, tracked_edges
+from assets.lineage import stage, tracked_edges
 from assets.model import AssetSpec, Lake, all_up_to, latest_before, previous_day, window
 
 
@@ -85,7 +85,7 @@ def test_committed_lineage_picture_matches_the_declarations():
         assert set(nodes) == set(graph.order) and drawn == set(tracked_edges(graph)), (
             "assets/lineage.svg is out of date: run `shelfwise lineage --out assets/lineage.svg`")
         # reads as of build: one dashed arrow into each frame holding a reader, the dimensions in its tooltip
-        readers = {name: as_of_build_reads(graph, name) for name in graph.order}
+        readers = {name: graph[name].as_of_build_names for name in graph.order}
         frames = {stage(graph[name].storage.path) for name, reads in readers.items() if reads}
         assert {e[0].removeprefix("as_of_build_") for e in edges if e not in drawn} == frames
         for name, reads in readers.items():
