@@ -1,7 +1,11 @@
 """Render the neutral asset graph as Airflow 3 DAGs: one DAG per asset, wired by asset events.
 
-    check (sensor, reschedule) -> materialize (spark-submit spark/submit.py) -> gate -> publish (outlet)
+    check (sensor, reschedule) -> materialize -> gate -> publish (outlet)
     [-> freshness, when the asset declares an objective]
+
+`materialize` builds on the Spark Connect server when the settings name one (`SHELFWISE_SPARK_REMOTE`; the
+`shelfwise_spark_connect` connection, when Airflow has it, says where at run time): the task starts its
+work at once instead of a JVM. Without one it is a spark-submit of spark/submit.py (a cluster's way).
 
 Scheduling. A source asset runs on a timetable. A derived asset's DAG is scheduled on ANY of its upstream
 assets (`AssetAny`), never on Airflow's "all updated" rule, where a rarely updated input (a weekly model)
@@ -41,6 +45,7 @@ from assets.model import AssetSpec
 from infra.airflow_wiring import (
     CLICKHOUSE_CONN_ID,
     SPARK_CONN_ID,
+    SPARK_CONNECT_CONN_ID,
     SPARK_POOL,
     clickhouse_url_of,
     settings_env,
@@ -205,9 +210,21 @@ def _check_task(graph: AssetGraph, name: str, config: RenderConfig):
 
 def at_run_time(settings: Settings) -> Settings:
     """The settings a task works with: the parsed ones, with the warehouse server of the
-    `shelfwise_clickhouse` connection when Airflow has one (looked up in the task, never while parsing)."""
-    url = warehouse_url_from_connection()
-    return settings if url is None else settings.model_copy(update={"clickhouse_url": url})
+    `shelfwise_clickhouse` connection and the Spark Connect server of `shelfwise_spark_connect` when Airflow
+    has them (looked up in the task, never while parsing)."""
+    found = {"clickhouse_url": warehouse_url_from_connection(),
+             "spark_remote": spark_remote_from_connection()}
+    update = {key: value for key, value in found.items() if value is not None}
+    return settings.model_copy(update=update) if update else settings
+
+
+def spark_remote_from_connection() -> str | None:
+    from airflow.providers.apache.spark.hooks.spark_connect import SparkConnectHook  # lazy: only in tasks
+
+    try:
+        return SparkConnectHook(SPARK_CONNECT_CONN_ID).get_connection_url()
+    except AirflowNotFoundException:
+        return None  # the settings' own remote (or none: spark-submit)
 
 
 def warehouse_url_from_connection() -> str | None:
@@ -252,10 +269,13 @@ def _materialize_task(graph: AssetGraph, name: str, config: RenderConfig):
         exc = context.get("exception")
         steps.record_failure(graph, at_run_time(settings), name, context["run_id"], f"job failed: {exc}")
 
+    # lineage of what no schedule names
+    inlets = [airflow_asset(settings, graph[u]) for u in graph[name].as_of_build_names]
+    if settings.spark_remote:
+        return _connect_build_task(graph, name, settings, inlets, record_failure)
     return AssetSparkSubmit(
         task_id="materialize",
-        # lineage of what no schedule names
-        inlets=[airflow_asset(settings, graph[u]) for u in graph[name].as_of_build_names],
+        inlets=inlets,
         pool=SPARK_POOL,
         settings=settings,
         application=str(SUBMIT_SCRIPT),
@@ -279,6 +299,18 @@ def _materialize_task(graph: AssetGraph, name: str, config: RenderConfig):
         },
         on_failure_callback=record_failure,
     )
+
+
+def _connect_build_task(graph: AssetGraph, name: str, settings: Settings, inlets: list, on_failure):
+    @task(task_id="materialize", inlets=inlets, pool=SPARK_POOL, on_failure_callback=on_failure)
+    def materialize(ti=None, run_id=None) -> dict:
+        """Build the partitions the check planned, on the Spark Connect server (spark/session.py)."""
+        partitions = steps.parse_partitions(ti.xcom_pull(task_ids="check")["partitions"])
+        result = steps.build(graph, at_run_time(settings), name, partitions, run_id)
+        print(f"{name}: {result['row_count']} rows, saved with run {run_id}")
+        return {"row_count": result["row_count"]}
+
+    return materialize()
 
 
 def _gate_task(graph: AssetGraph, name: str, settings: Settings):

@@ -259,7 +259,10 @@ def run_job(ctx):
     if isinstance(job, str):
         module_name, function_name = job.split(":", 1)
         job = getattr(importlib.import_module(module_name), function_name)
-    return job(ctx)
+    try:
+        return job(ctx)
+    finally:
+        ctx.close()
 
 
 def rejected_partitions(spec: AssetSpec, gate, keys: tuple[str, ...] | list[str]) -> set[str]:

@@ -1,8 +1,10 @@
 """`shelfwise airflow up|down|status`: Airflow 3 standalone on this project's dags/, SQLite, LocalExecutor.
 
 AIRFLOW_HOME is `<home>/airflow` (metadata DB `airflow.db`, the generated admin password); the pid file and
-console log live in `<home>/run/airflow/`. The Spark connection comes from an `AIRFLOW_CONN_*` variable
-(local master from the settings), as does the ClickHouse one when a server is configured; the Spark pool
+console log live in `<home>/run/airflow/`. The tasks build on a Spark Connect server started with Airflow
+(`infra/spark_connect_local.py`; the settings' own when they name one), handed to them as the
+`shelfwise_spark_connect` connection. The connections come from `AIRFLOW_CONN_*` variables (spark-submit's
+local master, Spark Connect, and ClickHouse when a server is configured); the Spark pool
 is created with the database, and the virtualenv's bin is first on PATH, so `airflow` sub-processes and
 `spark-submit` resolve to this project's versions. Importing this module does not import Airflow.
 """
@@ -20,10 +22,17 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from infra.airflow_wiring import clickhouse_connection_env, pool_command, settings_env, spark_connection_env
+from infra.airflow_wiring import (
+    clickhouse_connection_env,
+    pool_command,
+    settings_env,
+    spark_connect_connection_env,
+    spark_connection_env,
+)
 from infra.local_process import ServiceError
-from infra.local_service import LocalService
+from infra.local_service import LocalService, ServiceStatus
 from infra.settings import REPO_ROOT, Settings, get_settings
+from infra.spark_connect_local import SparkConnectLocal
 
 DAGS_FOLDER = REPO_ROOT / "dags"
 ADMIN_USER = "admin"
@@ -62,6 +71,7 @@ def airflow_env(
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
         **spark_connection_env(settings),
+        **spark_connect_connection_env(settings),
         **settings_env(settings),
         **clickhouse_connection_env(settings),
     }
@@ -80,8 +90,22 @@ class AirflowStandalone(LocalService):
     stop_grace_s = 30.0
 
     def __init__(self, settings: Settings, dags_folder: Path = DAGS_FOLDER):
-        super().__init__(settings)
+        local_connect = not settings.spark_remote
+        super().__init__(with_spark_connect(settings))
         self.dags_folder = dags_folder
+        # a Spark Connect server of its own, started first and stopped last, unless the settings name one
+        self.spark_connect = SparkConnectLocal(self.settings) if local_connect else None
+
+    def start(self) -> ServiceStatus:
+        if self.spark_connect is not None:
+            self.spark_connect.start()
+        return super().start()
+
+    def stop(self) -> bool:
+        stopped = super().stop()
+        if self.spark_connect is not None:
+            self.spark_connect.stop()
+        return stopped
 
     @property
     def address(self) -> str:
@@ -113,6 +137,13 @@ class AirflowStandalone(LocalService):
     def is_ready(self) -> bool:
         health = api_health(self.settings.airflow_port)
         return bool(health) and health.get("scheduler", {}).get("status") == "healthy"
+
+
+def with_spark_connect(settings: Settings) -> Settings:
+    """The settings Airflow's tasks get: the Spark Connect server they name, else the local one."""
+    if settings.spark_remote:
+        return settings
+    return settings.model_copy(update={"spark_remote": f"sc://127.0.0.1:{settings.spark_connect_port}"})
 
 
 def migrate_db(env: dict[str, str], log: Path, pool_slots: int = 2, timeout_s: float = 300.0) -> None:

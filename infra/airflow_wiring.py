@@ -1,5 +1,6 @@
-"""What the rendered DAGs and the Airflow launcher agree on: the Spark and ClickHouse connections, the pool
-the materialize tasks use, and the settings handed to tasks. Plain names and dicts: no Airflow, no CLI."""
+"""What the rendered DAGs and the Airflow launcher agree on: the Spark, Spark Connect and ClickHouse
+connections, the pool the materialize tasks use, and the settings handed to tasks. Plain names and dicts: no
+Airflow, no CLI."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from urllib.parse import quote, unquote, urlsplit
 from infra.settings import Settings
 
 SPARK_CONN_ID = "shelfwise_spark"
+SPARK_CONNECT_CONN_ID = "shelfwise_spark_connect"  # where builds run when the settings name a Connect server
 CLICKHOUSE_CONN_ID = "shelfwise_clickhouse"  # the warehouse server; without it tasks use the embedded chdb
 SPARK_POOL = "shelfwise_spark"  # bounds the asset builds submitted to Spark at once, across every DAG
 
@@ -18,6 +20,15 @@ def spark_connection_env(settings: Settings) -> dict[str, str]:
     """The `AIRFLOW_CONN_SHELFWISE_SPARK` variable: spark-submit against the settings' master (local[2])."""
     value = {"conn_type": "spark", "host": settings.spark_master, "extra": {"deploy-mode": "client"}}
     return {f"AIRFLOW_CONN_{SPARK_CONN_ID.upper()}": json.dumps(value)}
+
+
+def spark_connect_connection_env(settings: Settings) -> dict[str, str]:
+    """The `AIRFLOW_CONN_SHELFWISE_SPARK_CONNECT` variable for the settings' Spark Connect server, if any."""
+    if not settings.spark_remote:
+        return {}
+    address = urlsplit(settings.spark_remote)
+    value = {"conn_type": "spark_connect", "host": address.hostname, "port": address.port}
+    return {f"AIRFLOW_CONN_{SPARK_CONNECT_CONN_ID.upper()}": json.dumps(value)}
 
 
 def clickhouse_connection_env(settings: Settings) -> dict[str, str]:

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
 
     spark_master: str = "local[2]"
     spark_driver_memory: str = "2g"
+    spark_remote: str = Field(
+        "", description="sc://host:port of a Spark Connect server jobs run on; empty: a Spark of their own."
+    )
+    spark_connect_port: int = Field(15002, description="Port of the local Spark Connect server (Airflow's).")
     spark_pool_slots: int = Field(
         2, ge=1, description="Airflow pool: asset builds submitted to Spark at once (the cores of local[2])."
     )

@@ -68,6 +68,13 @@ class JobContext:
     def spark(self) -> SparkSession:
         return get_spark(self.settings)
 
+    def close(self) -> None:
+        """End the job's Spark Connect session, if it opened one: the server then frees what the job left
+        there (cached frames, the fitted models its ML cache keeps per session). A local Spark stays up for
+        the process's next job."""
+        if self.settings.spark_remote and "spark" in self.__dict__:
+            self.__dict__.pop("spark").stop()
+
     @property
     def output(self) -> str:
         """The lake-relative folder this build writes its partitions to. A derived asset writes to its run's

@@ -1,5 +1,5 @@
 """The Spark session shelfwise jobs run in: local mode by default, with the Kafka and S3A jars from the
-cache."""
+cache; a session on a Spark Connect server when the settings name one."""
 
 from __future__ import annotations
 
@@ -68,9 +68,12 @@ def s3a_conf(settings: Settings) -> dict[str, str]:
 
 
 def get_spark(settings: Settings, app_name: str = "shelfwise"):
-    """The process's Spark session (created on first use, then reused)."""
+    """The process's Spark session (created on first use, then reused): on the Spark Connect server of
+    `settings.spark_remote` when there is one, else a Spark of this process's own."""
     from pyspark.sql import SparkSession  # lazy: pyspark ~45 ms; the DAG file imports this module
 
+    if settings.spark_remote:
+        return remote_spark(settings)
     # pyspark takes the Python workers' interpreter from the environment when the session starts in-process.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local services bind to loopback, Spark too
@@ -85,4 +88,16 @@ def get_spark(settings: Settings, app_name: str = "shelfwise"):
         hadoop = spark.sparkContext._jsc.hadoopConfiguration()
         for key, value in s3a_conf(settings).items():
             hadoop.set(key.removeprefix("spark.hadoop."), value)
+    return spark
+
+
+def remote_spark(settings: Settings):
+    """A session on the Spark Connect server, with this code version's project zip for its Python workers
+    (what `--py-files` is to spark-submit: a server outlives code changes, and may run on other hosts)."""
+    from pyspark.sql import SparkSession  # lazy: pyspark ~45 ms; the DAG file imports this module
+
+    from spark.package import project_archive  # lazy: hashes the code, only when a session starts
+
+    spark = SparkSession.builder.remote(settings.spark_remote).getOrCreate()
+    spark.addArtifacts(str(project_archive(settings)), pyfile=True)  # the same zip again is a no-op
     return spark

@@ -34,7 +34,7 @@ def free_ports(count: int) -> list[int]:
 
 def isolated_settings(home: Path, **overrides) -> Settings:
     """Settings rooted at `home` with their own ports; `overrides` are Settings fields."""
-    kafka, controller, minio, console = free_ports(4)
+    kafka, controller, minio, console, spark_connect = free_ports(5)
     values = {
         "home": home,
         "lake_url": "",
@@ -45,6 +45,7 @@ def isolated_settings(home: Path, **overrides) -> Settings:
         "kafka_controller_port": controller,
         "s3_endpoint": f"http://127.0.0.1:{minio}",
         "minio_console_port": console,
+        "spark_connect_port": spark_connect,
         "alerts_to_kafka": False,  # no broker here; the `services` settings turn alerts on
     }
     return Settings(**{**values, **overrides})

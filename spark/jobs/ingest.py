@@ -116,7 +116,8 @@ def _classify(ctx: JobContext, topic: str, start, end, rules):
         .option("startingOffsets", state.spark_offsets(topic, {p: start.get(p, -2) for p in end}))
         .option("endingOffsets", state.spark_offsets(topic, end))
         # More tasks than partitions: three partitions as three tasks leave one of two cores idle at the end.
-        .option("minPartitions", str(2 * ctx.spark.sparkContext.defaultParallelism))
+        # The shuffle width is set to twice the cores (spark/session.py), and a Connect session can read it.
+        .option("minPartitions", ctx.spark.conf.get("spark.sql.shuffle.partitions"))
     )
     records = reader.load().select(F.col("partition"), F.col("offset"), F.col("value"), F.col("timestamp"))
     schema = spark_schema(event_batches.output_columns(topic))

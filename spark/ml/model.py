@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from multiprocessing.pool import ThreadPool
 
 import numpy as np
 from pyspark.ml import Pipeline, PipelineModel
@@ -67,11 +66,12 @@ class TimeOrderedSplit(TrainValidationSplit):
         validation = dataset.where(F.col("date") >= start).cache()  # origins inside the held-out tail
         train = dataset.where(F.col(time_col) < start).cache()  # targets before it
         try:
-            tasks = _parallelFitTasks(est, train, eva, validation, maps, False)
-            with ThreadPool(processes=min(self.getParallelism(), len(maps))) as pool:
-                metrics = [0.0] * len(maps)
-                for j, metric, _ in pool.imap_unordered(lambda f: f(), tasks):
-                    metrics[j] = metric
+            # In this thread, one setting at a time: a fit already uses every core, and a Spark Connect
+            # session is bound to the thread that made it (a pool's threads find no session).
+            metrics = [0.0] * len(maps)
+            for fit in _parallelFitTasks(est, train, eva, validation, maps, False):
+                j, metric, _ = fit()
+                metrics[j] = metric
         finally:
             train.unpersist()
             validation.unpersist()
@@ -89,7 +89,7 @@ def tune_and_fit(rows: DataFrame, features: list[str], config: ModelConfig) -> t
         .build()
     )
     tuner = TimeOrderedSplit(
-        estimator=pipeline, estimatorParamMaps=grid, parallelism=1,
+        estimator=pipeline, estimatorParamMaps=grid,
         evaluator=RegressionEvaluator(
             labelCol="label", predictionCol="raw_forecast", weightCol="weight", metricName="rmse"
         ),

@@ -1,11 +1,12 @@
 """A day of late sales through the real Airflow scheduler: how long until every partition reading it is fresh.
 
 A small simulated chain (3 stores x 30 SKUs x 60 days) is built in-process first; then Airflow 3 standalone
-runs the real dags/ (the real asset graph) against the same home, a file lake, the embedded chdb and the
-real Kafka broker. Once every DAG is unpaused and the sources' first runs are over, a few late sales for the
-history's last day go to Kafka, the raw_sales DAG is triggered (rather than waiting up to 15 minutes for its
-timetable), and the clock runs until `Runner.plan()` shows nothing stale. The sources' next timetable runs
-are then 15 minutes away, so they do not compete with the cascade.
+runs the real dags/ (the real asset graph) against the same home, a file lake, the embedded chdb and the real
+Kafka broker; the `materialize` tasks build on the Spark Connect server Airflow starts with it. Once every DAG
+is unpaused and the sources' first runs are over, a few late sales for the history's last day go to Kafka, the
+raw_sales DAG is triggered (rather than waiting up to 15 minutes for its timetable), and the clock runs until
+`Runner.plan()` shows nothing stale. The sources' next timetable runs are then 15 minutes away, so they do not
+compete with the cascade.
 
 The history ends on the last Wednesday before today (yesterday when run on a Thursday), so every run rebuilds
 the same partitions: a late Sunday would also rebuild the three weekly assets of the week it completes
@@ -15,7 +16,7 @@ Figures (tests/bench/results/airflow_late_day.json; the goal of #18 is airflow_l
 - airflow_late_day_s: late events sent -> the last affected partition recorded fresh (materialization log)
 - seen_fresh_s: the same, as the poll saw it (plan empty)
 - `<dag>_s`: per DAG that published, its first run's start to its last publish end; `<dag>_runs`: its
-  runs; `<dag>_materialize_s`: its spark-submit seconds
+  runs; `<dag>_materialize_s`: its materialize task's seconds
 - check_s, materialize_s, gate_s, publish_s, other_tasks_s: summed task seconds by kind (check: from its
   run's start to its decision, waiting included); check_pokes: the sensors' pokes
 - busy_s: wall seconds in which some task ran (sensor pokes only, not their waits); idle_s = total - busy

@@ -234,7 +234,8 @@ def standalone(tmp_path_factory):
 
     home = tmp_path_factory.mktemp("airflow-standalone") / "home"
     settings = Settings(
-        home=home, lake_url="", clickhouse_url="", airflow_port=free_port(), service_start_timeout_s=240
+        home=home, lake_url="", clickhouse_url="", airflow_port=free_port(), spark_connect_port=free_port(),
+        service_start_timeout_s=240,
     )
     migrate(Warehouse(settings))
     dags_folder = home / "dags"

@@ -18,6 +18,7 @@ from assets.definitions import all_specs
 from assets.graph import build_graph
 from assets.runner import Runner
 from infra.lake import lake_fs, lake_path
+from infra.spark_connect_local import SparkConnectLocal
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobResult
 from tests.conftest import on_minio
@@ -50,11 +51,24 @@ def test_the_whole_graph_builds_loads_and_then_rests(spark, settings):
     builds_loads_and_rests(settings)
 
 
-def test_the_same_on_the_minio_lake(spark, services, tmp_path):
-    """Curated jobs, the model registry and the warehouse loads on an s3:// lake, nothing on local disk."""
+def test_the_same_on_the_minio_lake_built_on_a_spark_connect_server(services, tmp_path, monkeypatch):
+    """Curated jobs, the model registry and the warehouse loads on an s3:// lake, nothing on local disk;
+    every Spark step on the Spark Connect server Airflow's tasks use (MLlib fits, the ledger's Python
+    workers fed the project zip, S3A with the keys from the server's environment)."""
+    from spark import session
+
+    opened, remote_spark = [], session.remote_spark
+    monkeypatch.setattr(session, "remote_spark", lambda s: opened.append(s.spark_remote) or remote_spark(s))
     lake = f"s3://shelfwise-test/pipeline-{uuid.uuid4().hex[:6]}"
     settings = on_minio(services, tmp_path / "home", lake)
-    builds_loads_and_rests(settings)
+    server = SparkConnectLocal(settings)
+    server.start()
+    try:
+        builds_loads_and_rests(settings.model_copy(update={"spark_remote": server.address}))
+    finally:
+        server.stop()
+    jobs = {"inventory_snapshot", "daily_features", "demand_model", "open_orders", "reorder_predictions"}
+    assert set(opened) == {server.address} and len(opened) >= len(jobs), "each Spark job ran on the server"
     assert not (tmp_path / "home" / "lake").exists(), "a job wrote to the local lake path"
 
 

@@ -180,3 +180,20 @@ def test_an_event_extra_stays_small_however_many_partitions_warned():
     assert len(named) == NAMED_FAILURES and extra["gate"]["warnings_total"] == 365
     assert [w["partition"] for w in named] == days[:NAMED_FAILURES] and "sample_rows" not in named[0]
     assert len(json.dumps(extra["gate"])) < 4_000  # the partitions and their versions are the bulk
+
+
+def test_materialize_builds_on_the_spark_connect_server_the_settings_name_else_submits(tmp_path):
+    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+    from assets.airflow_render import RenderConfig, render_dags
+    from assets.definitions import load_graph
+
+    graph = load_graph()
+    submit = render_dags(graph, RenderConfig(Settings(home=tmp_path, lake_url="")))
+    remote = Settings(home=tmp_path, lake_url="", spark_remote="sc://127.0.0.1:15002")
+    connect = render_dags(graph, RenderConfig(remote))
+    for name in graph.order:
+        submitted, built = submit[name].get_task("materialize"), connect[name].get_task("materialize")
+        assert isinstance(submitted, SparkSubmitOperator) and not isinstance(built, SparkSubmitOperator)
+        assert built.pool == submitted.pool and built.inlets == submitted.inlets
+        assert built.downstream_task_ids == submitted.downstream_task_ids == {"gate"}

@@ -91,6 +91,7 @@ def spark_master_resolved_by_the_provider(monkeypatch, connection_env: dict[str,
 
 
 def test_compose_defines_the_spark_connection_the_dags_use_as_the_local_stack_does(monkeypatch):
+    from infra.airflow_local import AirflowStandalone
     from infra.airflow_wiring import clickhouse_connection_env, spark_connection_env
 
     airflow_env = COMPOSE["x-airflow"]["environment"]
@@ -98,12 +99,46 @@ def test_compose_defines_the_spark_connection_the_dags_use_as_the_local_stack_do
     master = COMPOSE["x-shelfwise-env"]["SHELFWISE_SPARK_MASTER"]
     local = spark_connection_env(Settings(spark_master=master))
     server = connections_only(clickhouse_connection_env(Settings(clickhouse_url=SERVER)))
-    local_connections = {**local, **server}
+    local_connections = {**connections_only(AirflowStandalone(Settings()).env()), **server}
     assert set(compose_connections) == set(local_connections), "compose must define the connections tasks use"
     assert spark_master_resolved_by_the_provider(monkeypatch, compose_connections) == master
     assert spark_master_resolved_by_the_provider(monkeypatch, local) == master
     local_default = spark_connection_env(Settings())
     assert spark_master_resolved_by_the_provider(monkeypatch, local_default) == Settings().spark_master
+
+
+def test_compose_and_the_local_stack_build_on_a_spark_connect_server_with_the_same_session_settings(
+    monkeypatch,
+):
+    import shlex
+
+    from assets.airflow_render import spark_remote_from_connection
+    from infra.airflow_local import AirflowStandalone
+    from infra.spark_connect_local import SERVER_CLASS, SparkConnectLocal
+    from spark.session import spark_conf
+
+    airflow_env, server = COMPOSE["x-airflow"]["environment"], COMPOSE["services"]["spark-connect"]
+    local = AirflowStandalone(Settings(spark_connect_port=15002))
+    connection = "AIRFLOW_CONN_SHELFWISE_SPARK_CONNECT"
+    for env in (airflow_env, local.env()):
+        monkeypatch.setenv(connection, env[connection])
+        resolved = spark_remote_from_connection()  # the provider's own SparkConnectHook
+        assert resolved.startswith(env["SHELFWISE_SPARK_REMOTE"]), (resolved, env["SHELFWISE_SPARK_REMOTE"])
+    host, port = airflow_env["SHELFWISE_SPARK_REMOTE"].removeprefix("sc://").split(":")
+    assert host == "spark-connect" and f"spark.connect.grpc.binding.port={port}" in server["command"]
+
+    def confs(command: list[str]) -> dict[str, str]:
+        pairs = [command[i + 1] for i, word in enumerate(command) if word == "--conf"]
+        return dict(pair.split("=", 1) for pair in pairs)
+
+    compose = confs(shlex.split(server["command"]))
+    assert SERVER_CLASS in server["command"] and isinstance(local.spark_connect, SparkConnectLocal)
+    # what changes results is the same on both servers; the rest is where each runs (master, memory, jars)
+    machine = ("spark.master", "spark.driver.", "spark.jars", "spark.pyspark.", "spark.ui.", "spark.app.")
+    on_minio = Settings(lake_url="s3://shelfwise/lake", s3_endpoint="http://minio:9000")
+    for key, value in spark_conf(on_minio).items():
+        if not key.startswith(machine) and not key.endswith((".access.key", ".secret.key", "ssl.enabled")):
+            assert compose.get(key) == value, key
 
 
 SERVER = "http://shelfwise:s%40cret@clickhouse:8123/shelfwise"
