@@ -8,6 +8,9 @@ specs are swapped for small pure-Python jobs that write the fixture partitions a
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from dataclasses import replace
 
@@ -18,6 +21,7 @@ from assets.definitions import all_specs
 from assets.graph import build_graph
 from assets.runner import Runner
 from infra.lake import lake_fs, lake_path
+from infra.settings import REPO_ROOT
 from infra.spark_connect_local import SparkConnectLocal
 from infra.warehouse import Warehouse, migrate
 from spark.context import JobResult
@@ -51,25 +55,35 @@ def test_the_whole_graph_builds_loads_and_then_rests(spark, settings):
     builds_loads_and_rests(settings)
 
 
-def test_the_same_on_the_minio_lake_built_on_a_spark_connect_server(services, tmp_path, monkeypatch):
+def test_the_same_on_the_minio_lake_built_on_a_spark_connect_server(services, tmp_path):
     """Curated jobs, the model registry and the warehouse loads on an s3:// lake, nothing on local disk;
     every Spark step on the Spark Connect server Airflow's tasks use (MLlib fits, the ledger's Python
-    workers fed the project zip, S3A with the keys from the server's environment)."""
-    from spark import session
-
-    opened, remote_spark = [], session.remote_spark
-    monkeypatch.setattr(session, "remote_spark", lambda s: opened.append(s.spark_remote) or remote_spark(s))
+    workers fed the project zip, S3A with the keys from the server's environment). In a process of its own,
+    as an Airflow task is: pyspark refuses a Connect session beside this process's local one."""
     lake = f"s3://shelfwise-test/pipeline-{uuid.uuid4().hex[:6]}"
     settings = on_minio(services, tmp_path / "home", lake)
     server = SparkConnectLocal(settings)
     server.start()
     try:
-        builds_loads_and_rests(settings.model_copy(update={"spark_remote": server.address}))
+        env = {**os.environ, **settings.as_env(), "SHELFWISE_SPARK_REMOTE": server.address}
+        done = subprocess.run([sys.executable, "-m", "tests.integration.test_pipeline"], cwd=REPO_ROOT,
+                              env=env, capture_output=True, text=True, timeout=1200, check=False)  # fmt: skip
     finally:
         server.stop()
-    jobs = {"inventory_snapshot", "daily_features", "demand_model", "open_orders", "reorder_predictions"}
-    assert set(opened) == {server.address} and len(opened) >= len(jobs), "each Spark job ran on the server"
+    assert done.returncode == 0, done.stderr[-4000:]
     assert not (tmp_path / "home" / "lake").exists(), "a job wrote to the local lake path"
+
+
+def _on_the_connect_server() -> None:
+    """The chain with the environment's settings; every Spark job must open its session on the server."""
+    from infra.settings import get_settings
+    from spark import session
+
+    settings, opened, remote_spark = get_settings(), [], session.remote_spark
+    session.remote_spark = lambda s: opened.append(s.spark_remote) or remote_spark(s)
+    builds_loads_and_rests(settings)
+    jobs = {"inventory_snapshot", "daily_features", "demand_model", "open_orders", "reorder_predictions"}
+    assert set(opened) == {settings.spark_remote} and len(opened) >= len(jobs), "a Spark job ran elsewhere"
 
 
 def builds_loads_and_rests(settings) -> None:
@@ -119,3 +133,7 @@ def builds_loads_and_rests(settings) -> None:
     assert counts["fact_sales"] == len(RAW["raw_sales"])
 
     assert runner.materialize().up_to_date, "a second run with no new events builds nothing"
+
+
+if __name__ == "__main__":
+    _on_the_connect_server()
