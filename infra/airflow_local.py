@@ -4,9 +4,9 @@ AIRFLOW_HOME is `<home>/airflow` (metadata DB `airflow.db`, the generated admin 
 console log live in `<home>/run/airflow/`. The tasks build on a Spark Connect server started with Airflow
 (`infra/spark_connect_local.py`; the settings' own when they name one), handed to them as the
 `shelfwise_spark_connect` connection. The connections come from `AIRFLOW_CONN_*` variables (spark-submit's
-local master, Spark Connect, and ClickHouse when a server is configured); the Spark pool
-is created with the database, and the virtualenv's bin is first on PATH, so `airflow` sub-processes and
-`spark-submit` resolve to this project's versions. Importing this module does not import Airflow.
+local master, Spark Connect, and ClickHouse when a server is configured); the Spark pool is created with the
+database, and the virtualenv's bin is first on PATH, so `airflow` sub-processes and `spark-submit` resolve
+to this project's versions. Importing this module does not import Airflow.
 """
 
 from __future__ import annotations
