@@ -4,18 +4,22 @@ Every spark-submit pays a JVM and its Spark start-up (~15 s) before any work, wh
 need: a task that connects to this server starts its work at once. The server is Spark's own
 (`SparkConnectServer`, shipped in pyspark's jars), launched with exactly the settings a job's session gets
 (`spark/session.py:spark_conf`), bound to 127.0.0.1. The jobs' code reaches its Python workers as the
-project zip each session adds (`spark/session.py`), as it would reach a cluster's.
+project zip each session adds (`spark/session.py`), as it would reach a cluster's. Once it answers, a small
+warm-up job (`spark/warm_up.py`) runs on it in the background, so the first task does not pay the server's
+class loading and JIT.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from infra import local_process
 from infra.local_service import LocalService
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+WARM_UP = "spark.warm_up"
 
 
 class SparkConnectLocal(LocalService):
@@ -59,3 +63,35 @@ class SparkConnectLocal(LocalService):
 
     def is_ready(self) -> bool:
         return local_process.accepts_connections(self.settings.spark_connect_port)
+
+    @property
+    def warm_up_pid_file(self) -> Path:
+        return self.home / "warm_up.pid"
+
+    @property
+    def warm_up_log(self) -> Path:
+        return self.home / "warm_up.log"
+
+    def after_ready(self) -> None:
+        """Warm the server in a process of its own (a Connect session cannot live beside a local Spark,
+        which the caller may hold) and without waiting: Airflow starts meanwhile."""
+        if local_process.read_pid(self.warm_up_pid_file, WARM_UP) is None:
+            command = [sys.executable, "-m", WARM_UP, self.address]
+            local_process.launch(command, {}, self.warm_up_log, self.warm_up_pid_file)
+
+    def wait_for_warm_up(self, timeout_s: float = 120.0) -> str:
+        """Block until the warm-up has ended (for tests and benchmarks); returns the last line it logged."""
+        deadline = time.monotonic() + timeout_s
+        while local_process.read_pid(self.warm_up_pid_file, WARM_UP) is not None:
+            if time.monotonic() > deadline:
+                raise self.fail(f"warm-up still running after {timeout_s:g}s", self.warm_up_log)
+            time.sleep(0.2)
+        lines = self.warm_up_log.read_text().splitlines() if self.warm_up_log.exists() else []
+        return lines[-1] if lines else ""
+
+    def stop(self) -> bool:
+        warm_up = local_process.read_pid(self.warm_up_pid_file, WARM_UP)
+        if warm_up is not None:
+            local_process.stop(warm_up, 5.0)
+        self.warm_up_pid_file.unlink(missing_ok=True)
+        return super().stop()

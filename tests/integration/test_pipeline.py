@@ -65,6 +65,7 @@ def test_the_same_on_the_minio_lake_built_on_a_spark_connect_server(services, tm
     server = SparkConnectLocal(settings)
     server.start()
     try:
+        assert "warm-up done" in server.wait_for_warm_up(), server.warm_up_log.read_text()[-2000:]
         env = {**os.environ, **settings.as_env(), "SHELFWISE_SPARK_REMOTE": server.address}
         done = subprocess.run([sys.executable, "-m", "tests.integration.test_pipeline"], cwd=REPO_ROOT,
                               env=env, capture_output=True, text=True, timeout=1200, check=False)  # fmt: skip
