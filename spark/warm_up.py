@@ -21,7 +21,7 @@ ROWS = 20_000
 def warm_up(address: str) -> float:
     """Run the warm-up job on the server at `address`; returns its seconds."""
     from pyspark.sql import SparkSession, Window  # lazy: only in the warm-up process
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: only in the warm-up process
 
     started, folder = time.perf_counter(), tempfile.mkdtemp(prefix="shelfwise-warm-up-")
     spark = SparkSession.builder.remote(address).getOrCreate()

@@ -7,6 +7,7 @@ pandas on the lake, file or s3://: spark-submit runs them in its Python driver, 
 """
 
 import hashlib
+import uuid
 
 import pandas as pd
 
@@ -25,10 +26,14 @@ def read_day(settings: Settings, asset: str, day: str) -> pd.DataFrame:
 
 
 def write_day(settings: Settings, asset: str, day: str, frame: pd.DataFrame) -> None:
+    """Write the day's file beside its place under a hidden name, then move it there: a scheduled and a
+    triggered run of the source may rewrite a day while a consumer's run reads it."""
     fs, folder = lake_fs(settings), lake_path(settings, f"{asset}/date={day}")
     fs.makedirs(folder, exist_ok=True)
-    with fs.open(f"{folder}/part-0.parquet", "wb") as handle:
+    hidden = f"{folder}/.part-0.parquet.{uuid.uuid4().hex}"
+    with fs.open(hidden, "wb") as handle:
         frame.to_parquet(handle, index=False)
+    fs.mv(hidden, f"{folder}/part-0.parquet")
 
 
 def till_export(ctx) -> JobResult:
